@@ -1,0 +1,44 @@
+# Socket Lab Kit: the two commands that do everything are `make grade` and `make test`.
+#
+#   make grade                      grade every lab in labs/ (your work)
+#   make grade LAB=01               grade one lab
+#   make grade LAB=01 TEST=bye      run only the tests whose name contains "bye"
+#   make grade SUBMISSION=DIR       grade a tree laid out like labs/
+#   make test                       the kit's own tests
+#   make handout                    the student archive (no solutions)
+
+PYTHON     := /usr/bin/python3
+SUBMISSION ?= labs
+REPORT_DIR ?= reports
+LAB        ?=
+TEST       ?=
+JOBS       ?= 2
+
+GRADE_ARGS := --submission '$(SUBMISSION)' --report-dir '$(REPORT_DIR)' --jobs $(JOBS) \
+	$(if $(LAB),--lab '$(LAB)') $(if $(TEST),--test '$(TEST)')
+
+.PHONY: all grade test deps handout clean format check-format
+
+all: grade
+
+deps:
+	@grader/install-deps.sh
+
+grade: deps
+	@$(PYTHON) grader/grade.py $(GRADE_ARGS)
+
+test: deps
+	$(PYTHON) -m pytest -c grader/selftest/pytest.ini grader/selftest
+
+handout:
+	@grader/make-handout.sh dist
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+check-format:
+	@clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(REPORT_DIR) dist
+	for d in labs/*/ solutions/*/; do $(MAKE) -s -C $$d clean; done

@@ -1,0 +1,124 @@
+#!/usr/bin/python3
+"""Grades a submission: builds each lab, runs its unit tests, behaviour tests
+and memory check, and writes the reports.
+
+    grade.py [--submission DIR] [--lab NN]... [--test TEXT] [--report-dir DIR]
+
+Exit status: 0 when grading ran to its end (whatever the score), 2 on bad
+usage, 3 when the grader itself failed (a bug to report).
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+GRADER_DIR = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, GRADER_DIR)
+
+from gradelib import build, criterion, labs, reports  # noqa: E402
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description="Grade the labs of a submission.")
+    parser.add_argument("--submission", default=os.path.join(labs.KIT_DIR, "labs"),
+                        help="a folder laid out like labs/ (default: labs)")
+    parser.add_argument("--lab", action="append", default=[],
+                        help="grade only this lab (01, 02, ...); may be repeated")
+    parser.add_argument("--test", help="run only the tests whose name contains TEXT "
+                        "(a pytest -k expression)")
+    parser.add_argument("--report-dir", default=os.path.join(labs.KIT_DIR, "reports"))
+    parser.add_argument("--jobs", type=int, default=2, help="tests run in parallel")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    parser.add_argument("--quiet", action="store_true", help="print only the totals")
+    args = parser.parse_args(argv)
+    if not os.path.isdir(args.submission):
+        parser.error(f"{args.submission}: no such folder")
+    return args
+
+
+def select_labs(args):
+    """The labs asked for, or every lab present in the submission."""
+    if args.lab:
+        chosen = []
+        for sel in args.lab:
+            lab = labs.find(sel)
+            if lab is None:
+                known = ", ".join(lab.name for lab in labs.LABS)
+                sys.exit(f"grade: no lab {sel!r}; the grader knows: {known}")
+            chosen.append(lab)
+        return chosen
+    return [lab for lab in labs.LABS
+            if os.path.isdir(os.path.join(args.submission, lab.name))]
+
+
+def build_all(chosen, submission, scratch, say):
+    records = []
+    for lab in chosen:
+        say(f"building {lab.name} ...")
+        record = build.prepare(lab, submission, scratch)
+        if record["built"]:
+            criterion.run(lab, record["src"], os.path.join(scratch, lab.name))
+        records.append(record)
+    return records
+
+
+def run_tests(chosen, scratch, args):
+    """Runs pytest over the chosen labs; returns (entries, pytest status)."""
+    results = os.path.join(scratch, "results.json")
+    argv = [sys.executable, "-m", "pytest", *[lab.tests_dir for lab in chosen],
+            "-p", "gradelib.plugin", f"--scratch={scratch}", f"--results={results}",
+            "-q", "--tb=no", "-rN", "--no-header", "-p", "no:cacheprovider"]
+    if args.jobs > 1:
+        argv += ["-n", str(args.jobs), "--dist", "loadfile"]
+    if args.test:
+        argv += ["-k", args.test]
+    out = subprocess.DEVNULL if args.quiet else None
+    status = subprocess.run(argv, cwd=GRADER_DIR, stdout=out).returncode
+    if not os.path.exists(results):
+        return [], status
+    with open(results) as f:
+        return json.load(f), status
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    chosen = select_labs(args)
+    if not chosen:
+        sys.exit(f"grade: no lab folder (01-sync-echo, ...) in {args.submission}")
+    say = (lambda msg: None) if args.quiet else (lambda msg: print(msg, flush=True))
+    scratch = tempfile.mkdtemp(prefix="socketlab-grade-")
+    try:
+        records = build_all(chosen, os.path.abspath(args.submission), scratch, say)
+        entries, status = run_tests(chosen, scratch, args)
+    finally:
+        if args.keep:
+            print(f"scratch folder kept: {scratch}")
+        else:
+            shutil.rmtree(scratch, ignore_errors=True)
+    if status == 5:
+        sys.exit(f"grade: no test matches {args.test!r}")
+    if status not in (0, 1) or not entries:
+        print(f"grade: the test run failed (pytest status {status}): this is a grader "
+              "error, please report it", file=sys.stderr)
+        return 3
+    entries = reports.build_entries(records) + entries
+    reports.write_all(args.report_dir, entries)
+    if args.quiet:
+        for lab, (s, m, bs, bm) in reports.lab_totals(
+                [e for e in entries if e["name"] != "build"]).items():
+            print(f"{lab} {s}/{m}" + (f" bonus {bs}/{bm}" if bm else ""))
+    else:
+        print()
+        print(reports.terminal(entries, records, color=sys.stdout.isatty()))
+        print(f"reports: {os.path.relpath(args.report_dir)}/results.json, "
+              f"{os.path.relpath(args.report_dir)}/junit.xml")
+    errors = [e for e in entries if e["kind"] == "grader-error"]
+    return 3 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

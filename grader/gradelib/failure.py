@@ -1,0 +1,79 @@
+"""What a failed check tells the student.
+
+A test keeps a Story: every step it takes (connect, send, expect ...) is
+written down as it happens. When an expectation is not met the story raises
+Failure with the whole account: the steps, what was expected and what came,
+each program's last stderr lines and how it ended, and where to read.
+"""
+
+
+class Failure(Exception):
+    """A check the student's program did not pass (not a grader error)."""
+
+
+def show(data, limit=120):
+    """Bytes as a student can read them: quoted text, or hex when binary."""
+    if data is None:
+        return "nothing"
+    if isinstance(data, str):
+        data = data.encode()
+    size = f"{len(data)} byte" + ("" if len(data) == 1 else "s")
+    if _is_text(data):
+        text = data.decode("ascii")
+        shown = text if len(text) <= limit else (
+            text[:limit // 2] + " [...] " + text[-limit // 4:])
+        escaped = (shown.replace("\\", "\\\\").replace("\r", "\\r")
+                   .replace("\n", "\\n").replace("\t", "\\t").replace('"', '\\"'))
+        return f'"{escaped}" ({size})'
+    head = data[:32].hex(" ")
+    more = " ..." if len(data) > 32 else ""
+    return f"hex {head}{more} ({size})"
+
+
+def _is_text(data):
+    return all(32 <= b < 127 or b in (9, 10, 13) for b in data)
+
+
+class Story:
+    """The steps of one test, and the programs it watches."""
+
+    def __init__(self, read_more=None):
+        self.steps = []
+        self.programs = []
+        self.read_more = read_more
+
+    def watch(self, program):
+        self.programs.append(program)
+        return program
+
+    def step(self, action, outcome="ok"):
+        self.steps.append((action, outcome))
+
+    def fail(self, action, expected, got, hint=None):
+        """Records the failed step and raises Failure with the account."""
+        self.steps.append((action, f"FAILED: expected {expected}, got {got}"))
+        raise Failure(self.render(hint))
+
+    def check(self, ok, action, expected, got, hint=None):
+        if ok:
+            self.step(action)
+        else:
+            self.fail(action, expected, got, hint)
+
+    def render(self, hint=None):
+        lines = []
+        for n, (action, outcome) in enumerate(self.steps, 1):
+            lines.append(f"step {n:<2} {action}")
+            if outcome != "ok":
+                lines.append(f"         {outcome}")
+        if hint:
+            lines.append(f"hint: {hint}")
+        for prog in self.programs:
+            if prog.proc is None:
+                continue
+            lines.append(f"{prog.name} {prog.status()}; its last stderr lines:")
+            tail = prog.stderr_tail()
+            lines.extend("  | " + t for t in tail) if tail else lines.append("  (nothing)")
+        if self.read_more:
+            lines.append(f"read: {self.read_more}")
+        return "\n".join(lines)

@@ -1,0 +1,261 @@
+"""Starting, watching and stopping the student's programs.
+
+Every program runs in a session of its own, with its output in files (never a
+pipe that could fill up), and dies if the grader dies (PR_SET_PDEATHSIG).
+Stopping a program kills its whole process group and every descendant that
+psutil can still find, so nothing a test started survives the test.
+"""
+
+import ctypes
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+
+import psutil
+
+from .failure import Failure
+
+_PR_SET_PDEATHSIG = 1
+_libc = ctypes.CDLL(None, use_errno=True)
+
+READY_MARK = b"listening on "
+
+
+def _die_with_parent():
+    """Runs in the child between fork and exec."""
+    _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def describe_status(returncode):
+    """'exited with status 1', 'was killed by SIGSEGV', or 'is still running'."""
+    if returncode is None:
+        return "is still running"
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        return f"was killed by {name}"
+    return f"exited with status {returncode}"
+
+
+def kill_tree(pid):
+    """SIGKILLs pid's process group and every descendant of pid still alive."""
+    try:
+        descendants = psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        descendants = []
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    for child in descendants:
+        try:
+            child.kill()
+        except psutil.NoSuchProcess:
+            pass
+
+
+def run_bounded(argv, cwd, timeout, output_path, env=None):
+    """Runs argv to its end with stdout and stderr into output_path.
+
+    Returns (returncode, timed_out). On time-out the whole tree is killed.
+    """
+    with open(output_path, "wb") as out:
+        proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL,
+                                stdout=out, stderr=subprocess.STDOUT, env=env,
+                                start_new_session=True,
+                                preexec_fn=_die_with_parent)
+        try:
+            proc.wait(timeout=timeout)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        kill_tree(proc.pid)
+        proc.wait()
+    return proc.returncode, timed_out
+
+
+def read_head(path, limit=4000):
+    """The first limit bytes of a file as text, with a note if it was cut."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(limit + 1)
+    except FileNotFoundError:
+        return ""
+    text = data[:limit].decode("utf-8", "replace")
+    if len(data) > limit:
+        text += "\n[... output cut here ...]"
+    return text
+
+
+class Program:
+    """One running student program, with its stdout and stderr in files."""
+
+    def __init__(self, argv, workdir, name=None, stdin=None):
+        """argv[0] is the program's path. stdin: bytes to feed, 'pipe', or None."""
+        self.argv = [str(a) for a in argv]
+        self.name = name or os.path.basename(self.argv[0])
+        self.workdir = workdir
+        self.stdin_mode = stdin
+        self.proc = None
+        self.address = None
+        tag = f"{self.name}.{id(self):x}"
+        self.stdout_path = os.path.join(workdir, tag + ".out")
+        self.stderr_path = os.path.join(workdir, tag + ".err")
+
+    # -- starting -----------------------------------------------------------
+    def start(self):
+        if shutil.which(self.argv[0]) is None:
+            raise Failure(f"{self.name} was not built: there is no "
+                          f"bin/{self.name} after `make`. "
+                          "See the build report of this lab.")
+        stdin = subprocess.DEVNULL
+        if isinstance(self.stdin_mode, (bytes, bytearray)):
+            stdin_path = self.stdout_path[:-4] + ".in"
+            with open(stdin_path, "wb") as f:
+                f.write(self.stdin_mode)
+            stdin = open(stdin_path, "rb")
+        elif self.stdin_mode == "pipe":
+            stdin = subprocess.PIPE
+        with open(self.stdout_path, "wb") as out, \
+                open(self.stderr_path, "wb") as err:
+            self.proc = subprocess.Popen(self.argv, cwd=self.workdir,
+                                         stdin=stdin, stdout=out, stderr=err,
+                                         start_new_session=True,
+                                         preexec_fn=_die_with_parent)
+        if stdin not in (subprocess.DEVNULL, subprocess.PIPE):
+            stdin.close()
+        return self
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def wait_ready(self, timeout=5.0):
+        """Waits for the `listening on ADDRESS` line on stderr; returns ADDRESS.
+
+        The address is kept as (host, port) in self.address.
+        """
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = self._ready_line()
+            if line is not None:
+                self.address = parse_address(line)
+                if self.address is None:
+                    raise Failure(f"{self.name} printed a `listening on` line "
+                                  f"the grader cannot read: {line!r}. Expected "
+                                  "`listening on 127.0.0.1:40123` or "
+                                  "`listening on [::1]:40123`.")
+                return self.address
+            if self.proc.poll() is not None:
+                raise Failure(f"{self.name} {describe_status(self.proc.returncode)} "
+                              "before printing `listening on ADDRESS:PORT` "
+                              "on stderr.")
+            time.sleep(0.02)
+        raise Failure(f"{self.name} did not print `listening on ADDRESS:PORT` on "
+                      f"stderr within {timeout:.0f} s of starting (read back "
+                      "the port with getsockname(2), print the line after "
+                      "listen(2)).")
+
+    def _ready_line(self):
+        with open(self.stderr_path, "rb") as f:
+            for raw in f:
+                if READY_MARK in raw and raw.endswith(b"\n"):
+                    return raw.decode("utf-8", "replace").strip()
+        return None
+
+    # -- watching -----------------------------------------------------------
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def returncode(self):
+        return None if self.proc is None else self.proc.poll()
+
+    def status(self):
+        return describe_status(self.returncode())
+
+    def stdout(self):
+        with open(self.stdout_path, "rb") as f:
+            return f.read()
+
+    def stderr(self):
+        with open(self.stderr_path, "rb") as f:
+            return f.read()
+
+    def stderr_tail(self, lines=8):
+        text = self.stderr().decode("utf-8", "replace").rstrip("\n")
+        return text.split("\n")[-lines:] if text else []
+
+    def is_blocked(self):
+        """True when the process sleeps in a system call (accept, recv, poll)."""
+        try:
+            with open(f"/proc/{self.pid}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            return False
+        return state == "S"
+
+    def wait_blocked(self, timeout=2.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.alive():
+            if self.is_blocked():
+                return True
+            time.sleep(0.01)
+        return False
+
+    def wait(self, timeout):
+        """Waits for the program to end; returns its returncode or None."""
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    # -- stopping -----------------------------------------------------------
+    def terminate(self, grace=2.0):
+        """SIGTERM once blocked, again after grace, then SIGKILL; returns returncode.
+
+        A server that checks its flag just before blocking can miss one
+        signal; the second one catches it (see TOOLING-NOTES).
+        """
+        if self.proc is None:
+            return None
+        for _ in range(2):
+            if not self.alive():
+                break
+            self.wait_blocked(1.0)
+            self._signal(signal.SIGTERM)
+            if self.wait(grace) is not None:
+                break
+        self.kill()
+        return self.proc.returncode
+
+    def _signal(self, sig):
+        try:
+            os.kill(self.pid, sig)
+        except ProcessLookupError:
+            pass
+
+    def kill(self):
+        """Kills the program and everything it started; reaps it."""
+        if self.proc is None:
+            return
+        kill_tree(self.pid)
+        self.proc.wait()
+        if self.proc.stdin:
+            self.proc.stdin.close()
+
+
+_ADDRESS = re.compile(r"listening on (\[[0-9a-fA-F:.%\w]+\]|[0-9.]+|\S+?):(\d+)\s*$")
+
+
+def parse_address(line):
+    """('127.0.0.1', 40123) from 'prog: listening on 127.0.0.1:40123'."""
+    m = _ADDRESS.search(line)
+    if not m:
+        return None
+    host = m.group(1).strip("[]")
+    return host, int(m.group(2))

@@ -1,0 +1,33 @@
+"""Grading one Criterion test from the results grade.py saved."""
+
+import json
+import os
+
+from .failure import Failure
+
+
+def load(scratch, lab):
+    path = os.path.join(scratch, lab.name, "unit.json")
+    if not os.path.exists(path):
+        raise Failure(f"{lab.name} did not build, so its unit tests cannot run. "
+                      f"The compiler's output is in the build report ('{lab.name}: build').")
+    with open(path) as f:
+        return json.load(f)
+
+
+def check(results, name, read_more):
+    """Raises Failure unless the Criterion test `suite/name` passed."""
+    if results["error"]:
+        raise Failure(results["error"])
+    test = results["tests"].get(name)
+    if test is None:
+        raise Failure(f"the unit test {name} did not run (its binary stopped early?)")
+    if test["status"] == "PASSED":
+        return
+    status = {"FAILED": "failed", "ERRORED": "crashed or timed out"}.get(test["status"],
+                                                                      test["status"])
+    lines = [f"the unit test {name} {status}:"]
+    lines += ["  " + m for m in test["messages"]] or ["  (no message: the test "
+                                                      "process exited early)"]
+    lines.append(f"read: {read_more}")
+    raise Failure("\n".join(lines))

@@ -1,0 +1,181 @@
+"""Behaviour of bin/echo-client (contract sections 0 and 1).
+
+The client talks to a test server that the grader scripts: it can answer
+something other than an echo, hold its reply back, split it, or hang up.
+"""
+
+import socket
+
+import pytest
+
+from gradelib.conversation import FakeServer
+from gradelib.failure import show
+
+points = pytest.mark.points
+handout = pytest.mark.handout
+
+SILENCE = 0.5
+
+
+@pytest.fixture
+def fake(story):
+    with FakeServer(story) as server:
+        yield server
+
+
+def client_for(start, fake, stdin, host=None):
+    host = host or fake.address[0]
+    return start("echo-client", host, fake.address[1], stdin=stdin)
+
+
+def expect_exit(story, client, code, timeout=5.0):
+    got = client.wait(timeout)
+    story.check(got == code, "wait for the client to end", f"exit status {code}",
+                client.status() if got is not None else f"still running after {timeout:.0f} s")
+
+
+def expect_stdout(story, client, expected):
+    out = client.stdout()
+    story.check(out == expected, "read the client's stdout", show(expected), show(out))
+
+
+@points(3)
+@handout("The client")
+def test_client_prints_each_reply(start, fake, story):
+    """Catches: printing what it sent instead of what the server answered."""
+    client = client_for(start, fake, b"one\ntwo\n")
+    conn = fake.accept()
+    conn.expect_line(b"one\n")
+    conn.send(b"ONE\n")
+    conn.expect_line(b"two\n")
+    conn.send(b"TWO\n")
+    conn.expect_eof(hint="at the end of stdin the client closes the connection")
+    expect_exit(story, client, 0)
+    expect_stdout(story, client, b"ONE\nTWO\n")
+
+
+@points(5)
+@handout("The client")
+def test_client_waits_for_the_reply_before_the_next_line(start, fake, story):
+    """Catches: sending all of stdin at once, then reading the replies (not synchronous)."""
+    client = client_for(start, fake, b"first\nsecond\nthird\n")
+    conn = fake.accept()
+    conn.expect_line(b"first\n")
+    conn.expect_silence(SILENCE, hint="the client must not send line 2 before "
+                        "the reply to line 1 has arrived")
+    conn.send(b"reply 1\n")
+    conn.expect_line(b"second\n")
+    conn.expect_silence(SILENCE)
+    conn.send(b"reply 2\n")
+    conn.expect_line(b"third\n")
+    conn.send(b"reply 3\n")
+    conn.expect_eof()
+    expect_exit(story, client, 0)
+    expect_stdout(story, client, b"reply 1\nreply 2\nreply 3\n")
+
+
+@points(3)
+@handout("Lines over a byte stream")
+def test_client_reads_a_whole_reply_line(start, fake, story):
+    """Catches: taking one recv() as the whole reply (prints half, sends too early)."""
+    client = client_for(start, fake, b"one\ntwo\n")
+    conn = fake.accept()
+    conn.expect_line(b"one\n")
+    conn.send(b"O")
+    conn.expect_silence(SILENCE, hint="the reply is not whole until its LF: keep "
+                        "reading before you send the next line")
+    conn.send_pieces([b"N", b"E\n"])
+    conn.expect_line(b"two\n")
+    conn.send(b"TWO\n")
+    conn.expect_eof()
+    expect_exit(story, client, 0)
+    expect_stdout(story, client, b"ONE\nTWO\n")
+
+
+@points(3)
+@handout("The client")
+def test_client_ends_after_bye(start, fake, story):
+    """Catches: going on after `exit` (sending the next line) or exiting non-zero."""
+    client = client_for(start, fake, b"hi\nexit\nnever sent\n")
+    conn = fake.accept()
+    conn.expect_line(b"hi\n")
+    conn.send(b"hi\n")
+    conn.expect_line(b"exit\n")
+    conn.send(b"bye\n")
+    conn.expect_eof(hint="after `bye` the client closes and exits; the lines after "
+                    "`exit` are not sent")
+    expect_exit(story, client, 0)
+    expect_stdout(story, client, b"hi\nbye\n")
+
+
+@points(2)
+@handout("The client")
+def test_client_sends_a_last_line_without_lf_with_lf_added(start, fake, story):
+    """Catches: dropping a last stdin line that has no LF, or sending it without one."""
+    client = client_for(start, fake, b"first\nlast")
+    conn = fake.accept()
+    conn.expect_line(b"first\n")
+    conn.send(b"first\n")
+    conn.expect_line(b"last\n", hint="add the LF that stdin did not have")
+    conn.send(b"last\n")
+    conn.expect_eof()
+    expect_exit(story, client, 0)
+    expect_stdout(story, client, b"first\nlast\n")
+
+
+@points(1)
+@handout("The client")
+def test_client_closes_at_end_of_stdin(start, fake, story):
+    """Catches: a client that waits for the server forever once stdin is empty."""
+    client = client_for(start, fake, b"")
+    conn = fake.accept()
+    conn.expect_eof(hint="with nothing on stdin the client closes and exits 0")
+    expect_exit(story, client, 0)
+
+
+@points(3)
+@handout("When the server goes away")
+def test_client_reports_the_server_closing(start, fake, story):
+    """Catches: looping on recv() returning 0, or exiting 0 in silence."""
+    client = client_for(start, fake, b"anyone there?\nsecond\n")
+    conn = fake.accept()
+    conn.expect_line(b"anyone there?\n")
+    conn.close_noted()
+    expect_exit(story, client, 1)
+    err = client.stderr()
+    story.check(b"echo-client: server closed the connection" in err,
+                "read the client's stderr",
+                show(b"echo-client: server closed the connection\n"), show(err))
+
+
+@points(1)
+@handout("Command line and output")
+def test_client_reports_a_refused_connection(start, story):
+    """Catches: a crash or a silent exit when nothing listens on the port."""
+    holder = socket.socket()  # a bound port with no listen(): connect is refused
+    holder.bind(("127.0.0.1", 0))
+    port = holder.getsockname()[1]
+    try:
+        client = start("echo-client", "127.0.0.1", port, stdin=b"hello\n")
+        expect_exit(story, client, 1)
+    finally:
+        holder.close()
+    err = client.stderr()
+    story.check(err.startswith(b"echo-client: ") and b"refused" in err,
+                "read the client's stderr",
+                "a line like `echo-client: connect 127.0.0.1:PORT: Connection refused`",
+                show(err))
+
+
+@points(1)
+@handout("The client")
+def test_client_resolves_names_and_ipv6(start, story):
+    """Catches: inet_addr() or inet_pton() instead of getaddrinfo(): no names, no IPv6."""
+    for host, listen_on in (("localhost", "127.0.0.1"), ("::1", "::1")):
+        with FakeServer(story, host=listen_on) as fake:
+            client = start("echo-client", host, fake.address[1], stdin=b"ping\n")
+            conn = fake.accept()
+            conn.expect_line(b"ping\n")
+            conn.send(b"pong\n")
+            conn.expect_eof()
+            expect_exit(story, client, 0)

@@ -1,0 +1,264 @@
+"""Behaviour of bin/echo-server (contract sections 0 and 1), driven over loopback.
+
+Each test names, in its docstring, the mistake it is there to catch.
+"""
+
+import time
+
+import pytest
+
+from gradelib.conversation import Conversation
+
+points = pytest.mark.points
+handout = pytest.mark.handout
+
+SILENCE = 0.5  # seconds of nothing that count as "no reply"
+
+
+@points(1)
+@handout("The contract")
+def test_server_prints_listening_line(server, connect, story):
+    """Catches: no ready line, port 0 not read back with getsockname (prints 0)."""
+    host, port = server.address
+    story.check(host == "127.0.0.1" and port != 0, "read the `listening on` line",
+                "127.0.0.1 (the default) and the port the kernel chose",
+                f"{host}:{port}", hint="read the address back with getsockname(2)")
+    c = connect()
+    c.send(b"hi\n")
+    c.expect_line(b"hi\n")
+
+
+@points(2)
+@handout("The contract")
+def test_echoes_a_line(connect):
+    """Catches: a server that does not answer, or answers something else."""
+    c = connect()
+    c.send(b"hello, server\n")
+    c.expect_line(b"hello, server\n")
+    c.send(b"and a second line\n")
+    c.expect_line(b"and a second line\n")
+
+
+@points(3)
+@handout("Lines over a byte stream")
+def test_answers_a_line_split_across_segments_once_whole(connect):
+    """Catches: echoing whatever one recv() returned, as if it were a line."""
+    c = connect()
+    c.send(b"hel")
+    c.expect_silence(SILENCE, hint="the line is not whole yet: wait for its LF "
+                     "before you answer")
+    c.send_pieces([b"lo wo", b"rld\n"])
+    c.expect_line(b"hello world\n")
+    c.expect_silence(0.2, hint="one line in, one line out")
+
+
+@points(3)
+@handout("Lines over a byte stream")
+def test_echoes_several_lines_sent_in_one_segment(connect):
+    """Catches: handling only the first line of a recv() buffer and dropping the rest."""
+    c = connect()
+    c.send(b"one\ntwo\nthree\n")
+    c.expect_line(b"one\n")
+    c.expect_line(b"two\n", hint="the bytes after the first LF are the next line: "
+                  "keep them in the reader for the next call")
+    c.expect_line(b"three\n")
+
+
+@points(2)
+@handout("The contract")
+def test_echoes_bytes_as_they_are(connect):
+    """Catches: dropping CR, stopping at a NUL byte (string functions on binary data)."""
+    c = connect()
+    c.send(b"windows line\r\n")
+    c.expect_line(b"windows line\r\n", hint="echo the line byte for byte, CR included")
+    c.send(b"a\x00b\xffc\n")
+    c.expect_line(b"a\x00b\xffc\n", hint="a line may hold any byte but LF: use the "
+                  "length, not strlen() or printf(\"%s\")")
+
+
+@points(2)
+@handout("The contract")
+def test_exit_is_answered_with_bye_and_the_connection_closed(connect, still_serving):
+    """Catches: echoing `exit`, not closing after `bye`, or stopping the server on `exit`."""
+    c = connect()
+    c.send(b"exit\n")
+    c.expect_line(b"bye\n")
+    c.expect_eof(hint="after `bye` the server closes this connection")
+    c2 = connect("second client")
+    c2.send(b"exit\r\n")
+    c2.expect_line(b"bye\n", hint="`exit\\r` (from a Windows or telnet client) is `exit` too")
+    c2.expect_eof()
+    still_serving()
+
+
+@points(1)
+@handout("Lines over a byte stream")
+def test_exit_split_across_segments_is_still_exit(connect):
+    """Catches: comparing each recv() chunk with "exit\\n" instead of each line."""
+    c = connect()
+    c.send_pieces([b"ex", b"it\n"])
+    c.expect_line(b"bye\n")
+    c.expect_eof()
+
+
+@points(1)
+@handout("The contract")
+def test_line_that_only_starts_with_exit_is_echoed(connect):
+    """Catches: strncmp(line, "exit", 4), which also ends on `exiting`."""
+    c = connect()
+    c.send(b"exiting now\n")
+    c.expect_line(b"exiting now\n")
+    c.send(b"exit \n")
+    c.expect_line(b"exit \n")
+
+
+@points(4)
+@handout("The iterative server")
+def test_second_client_waits_for_the_first(connect):
+    """Catches: a server that serves two clients at once, or never the second."""
+    first = connect("first client")
+    first.send(b"first 1\n")
+    first.expect_line(b"first 1\n")
+    second = connect("second client")
+    second.send(b"second 1\n")
+    second.expect_silence(SILENCE, hint="an iterative server serves one client at a "
+                          "time: the second waits in the listen backlog")
+    first.send(b"first 2\n")
+    first.expect_line(b"first 2\n")
+    first.close_noted()
+    second.expect_line(b"second 1\n", timeout=3.0,
+                       hint="once the first client leaves, accept the next one")
+    second.send(b"second 2\n")
+    second.expect_line(b"second 2\n")
+
+
+@points(2)
+@handout("The iterative server")
+def test_serves_client_after_client(connect):
+    """Catches: a server that exits (or stops accepting) after its first client."""
+    for n in range(1, 4):
+        c = connect(f"client {n}")
+        c.send(f"I am client {n}\n".encode())
+        c.expect_line(f"I am client {n}\n".encode())
+        if n == 2:
+            c.send(b"exit\n")
+            c.expect_line(b"bye\n")
+        c.close_noted()
+
+
+@points(2)
+@handout("The 4096-byte limit")
+def test_accepts_a_line_of_4096_bytes(connect):
+    """Catches: a buffer too small for the longest line, or an off-by-one at the limit."""
+    line = b"x" * 4095 + b"\n"
+    c = connect()
+    c.send(line)
+    c.expect_bytes(line, action="client: expect the 4096-byte line back",
+                   hint="4096 bytes with the LF is the longest valid line")
+
+
+@points(3)
+@handout("The 4096-byte limit")
+def test_refuses_a_longer_line_and_keeps_serving(connect, still_serving):
+    """Catches: overflowing the buffer, cutting the line in two, or stopping the server."""
+    c = connect()
+    c.send(b"y" * 4096 + b"\n")
+    c.expect_line(b"error: line too long\n",
+                  hint="4096 bytes without a LF: answer the error line and close")
+    c.expect_eof()
+    still_serving()
+
+
+@points(1)
+@handout("The contract")
+def test_echoes_a_last_line_without_lf(connect, still_serving):
+    """Catches: dropping the bytes of a line the client ended without LF."""
+    c = connect()
+    c.send(b"no newline at the end")
+    c.shutdown_write()
+    c.expect_bytes(b"no newline at the end")
+    c.expect_eof()
+    still_serving()
+
+
+@points(2)
+@handout("When a client misbehaves")
+def test_survives_a_client_that_vanishes_mid_line(connect, still_serving):
+    """Catches: a server that exits, or loops, when a client leaves mid-line."""
+    c = connect("client that vanishes")
+    c.send(b"half a li")
+    c.close_noted()
+    time.sleep(0.2)
+    still_serving()
+
+
+@points(2)
+@handout("When a client misbehaves")
+def test_survives_a_connection_reset(connect, still_serving):
+    """Catches: err() on ECONNRESET from recv() or send(), which ends the server."""
+    c = connect("client that resets")
+    c.send(b"a line, then a reset\n")
+    c.reset()
+    c = connect("client that resets mid-line")
+    c.send(b"half")
+    c.reset()
+    time.sleep(0.2)
+    still_serving()
+
+
+@points(3)
+@handout("When a client misbehaves")
+def test_survives_a_client_that_does_not_read(connect, still_serving, story):
+    """Catches: SIGPIPE not ignored: writing to a closed connection kills the server."""
+    c = connect("client that does not read")
+    c.send(b"read me please, all of me\n" * 4000)  # more than the socket buffers hold
+    c.close_noted()
+    time.sleep(0.3)
+    still_serving()
+
+
+@points(2)
+@handout("Stopping cleanly")
+def test_exits_with_0_on_sigterm(start, story, connect):
+    """Catches: no handler (killed by SIGTERM), SA_RESTART (never wakes), exit status not 0."""
+    idle = start("echo-server", "0", ready=True)
+    status = idle.terminate(grace=2.0)
+    story.check(status == 0, "SIGTERM the server while it waits in accept()",
+                "exit status 0 within 2 s", idle.status())
+    busy = start("echo-server", "0", ready=True)
+    with Conversation.connect(busy.address, story) as c:
+        c.send(b"hello\n")
+        c.expect_line(b"hello\n")
+        status = busy.terminate(grace=2.0)
+        story.check(status == 0, "SIGTERM the server while it serves a client",
+                    "exit status 0 within 2 s", busy.status())
+
+
+@points(1)
+@handout("The contract")
+def test_binds_the_address_given_with_b(start, story):
+    """Catches: ignoring -b (always binding 127.0.0.1 or INADDR_ANY), IPv4 only."""
+    for addr, expected in (("127.0.0.2", "127.0.0.2"), ("::1", "::1")):
+        server = start("echo-server", "-b", addr, "0", ready=True)
+        story.check(server.address[0] == expected, f"read the address of `-b {addr}`",
+                    f"`listening on` {expected}", f"{server.address[0]}")
+        with Conversation.connect(server.address, story) as c:
+            c.send(b"over there\n")
+            c.expect_line(b"over there\n")
+        server.kill()
+
+
+@points(1)
+@handout("Command line and output")
+def test_usage_errors_exit_with_2(start, story):
+    """Catches: crashing or exiting 0/1 on bad arguments."""
+    cases = [("echo-server", ()), ("echo-server", ("-z", "0")), ("echo-server", ("1", "2")),
+             ("echo-client", ()), ("echo-client", ("127.0.0.1",))]
+    for program, args in cases:
+        prog = start(program, *args)
+        code = prog.wait(5.0)
+        shown = " ".join(["bin/" + program, *args])
+        story.check(code == 2, f"`{shown}` is bad usage", "exit status 2 and a usage "
+                    "line on stderr", prog.status())
+        story.check(prog.stderr().strip() != b"", f"`{shown}` explains itself",
+                    "a usage line on stderr", "nothing on stderr")

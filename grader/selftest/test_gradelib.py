@@ -1,0 +1,217 @@
+"""Tests of the grader's own Python (gradelib), without any lab."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import xml.etree.ElementTree as ET
+
+import psutil
+import pytest
+
+from gradelib import memcheck, reports
+from gradelib.conversation import Conversation, FakeServer
+from gradelib.failure import Failure, Story, show
+from gradelib.process import Program, describe_status, parse_address, run_bounded
+
+DATA = os.path.join(os.path.dirname(__file__), "data")
+
+
+# -- failure texts ----------------------------------------------------------
+def test_show_quotes_text_and_escapes_control_bytes():
+    assert show(b"bye\r\n") == '"bye\\r\\n" (5 bytes)'
+
+
+def test_show_prints_binary_as_hex():
+    assert show(b"\x00\x01ab") == "hex 00 01 61 62 (4 bytes)"
+
+
+def test_show_elides_the_middle_of_long_text():
+    shown = show(b"a" * 1000 + b"END")
+    assert "[...]" in shown and "END" in shown and "(1003 bytes)" in shown
+
+
+def test_story_failure_lists_steps_and_hint():
+    story = Story(read_more='labs/x/README.md, "Y"')
+    story.step("connect")
+    with pytest.raises(Failure) as info:
+        story.fail("expect the line", '"bye\\n"', "nothing", hint="answer exit")
+    text = str(info.value)
+    assert "step 1  connect" in text
+    assert 'FAILED: expected "bye\\n", got nothing' in text
+    assert "hint: answer exit" in text and 'read: labs/x/README.md, "Y"' in text
+
+
+# -- processes --------------------------------------------------------------
+def test_describe_status_names_signals():
+    assert describe_status(-11) == "was killed by SIGSEGV"
+    assert describe_status(2) == "exited with status 2"
+
+
+@pytest.mark.parametrize("line, address", [
+    ("echo-server: listening on 127.0.0.1:40123", ("127.0.0.1", 40123)),
+    ("listening on [::1]:5000", ("::1", 5000)),
+    ("listening on nowhere", None),
+])
+def test_parse_address(line, address):
+    assert parse_address(line) == address
+
+
+def _python(tmp_path, code, **kw):
+    return Program([sys.executable, "-c", textwrap.dedent(code)], str(tmp_path),
+                   name="prog", **kw)
+
+
+def test_wait_ready_reads_the_listening_line(tmp_path):
+    prog = _python(tmp_path, """
+        import sys, time
+        print("prog: listening on 127.0.0.1:4321", file=sys.stderr, flush=True)
+        time.sleep(30)
+    """).start()
+    try:
+        assert prog.wait_ready(5) == ("127.0.0.1", 4321)
+    finally:
+        prog.kill()
+
+
+def test_wait_ready_fails_with_the_exit_status(tmp_path):
+    prog = _python(tmp_path, "import sys; sys.exit(3)").start()
+    with pytest.raises(Failure, match="exited with status 3 before printing"):
+        prog.wait_ready(5)
+
+
+def test_kill_reaches_children_in_other_sessions(tmp_path):
+    """A grandchild that called setsid() escapes killpg; the sweep still gets it."""
+    prog = _python(tmp_path, """
+        import os, time
+        if os.fork() == 0:
+            os.setsid()
+            time.sleep(60)
+        time.sleep(60)
+    """).start()
+    time.sleep(0.5)
+    children = psutil.Process(prog.pid).children(recursive=True)
+    assert len(children) == 1
+    prog.kill()
+    gone, alive = psutil.wait_procs(children, timeout=3)
+    assert not alive
+
+
+def test_terminate_returns_the_exit_status(tmp_path):
+    prog = _python(tmp_path, """
+        import signal, sys, time
+        signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+        time.sleep(30)
+    """).start()
+    time.sleep(0.3)
+    assert prog.terminate(grace=2) == 0
+
+
+def test_terminate_kills_a_program_that_ignores_sigterm(tmp_path):
+    prog = _python(tmp_path, """
+        import signal, time
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        time.sleep(30)
+    """).start()
+    time.sleep(0.3)
+    started = time.monotonic()
+    assert prog.terminate(grace=0.5) == -9
+    assert time.monotonic() - started < 5
+
+
+def test_run_bounded_stops_a_command_that_never_ends(tmp_path):
+    out = tmp_path / "out"
+    started = time.monotonic()
+    rc, timed_out = run_bounded(["sleep", "30"], str(tmp_path), 0.5, str(out))
+    assert timed_out and time.monotonic() - started < 5
+
+
+# -- conversations ----------------------------------------------------------
+def _echo_once(listener):
+    conn, _ = listener.accept()
+    with conn:
+        data = conn.recv(100)
+        conn.sendall(data[:3])
+        time.sleep(0.3)
+        conn.sendall(data[3:])
+
+
+def test_expect_line_joins_pieces_and_reports_what_came():
+    listener = socket.create_server(("127.0.0.1", 0))
+    threading.Thread(target=_echo_once, args=(listener,), daemon=True).start()
+    story = Story()
+    c = Conversation.connect(listener.getsockname(), story)
+    c.send(b"hello\n")
+    c.expect_line(b"hello\n")
+    with pytest.raises(Failure, match="then the connection closed"):
+        c.expect_line(b"more\n")
+    c.close()
+    listener.close()
+
+
+def test_expect_silence_fails_when_bytes_arrive():
+    story = Story()
+    with FakeServer(story) as fake:
+        peer = socket.create_connection(fake.address)
+        conn = fake.accept()
+        peer.sendall(b"early")
+        with pytest.raises(Failure, match='expected silence, got "early"'):
+            conn.expect_silence(0.5)
+        peer.close()
+        conn.close()
+
+
+# -- memcheck reports -------------------------------------------------------
+def test_memcheck_reads_errors_leaks_and_open_descriptors():
+    report = memcheck.read(DATA, "leaky")
+    assert len(report.errors) == 1 and "uninitialised" in report.errors[0]
+    assert "l.c:4 (in main)" in report.errors[0]
+    assert len(report.leaks) == 3
+    assert report.open_fds == ["Open file descriptor 6: /etc/hostname",
+                               "Open AF_INET socket 5: <unbound> <-> unbound"]
+    assert report.complete
+
+
+def test_memcheck_calls_a_cut_off_report_incomplete(tmp_path):
+    text = open(os.path.join(DATA, "leaky.4242.xml")).read()
+    (tmp_path / "cut.7.xml").write_text(text[: len(text) // 2])
+    assert not memcheck.read(str(tmp_path), "cut").complete
+
+
+# -- reports ----------------------------------------------------------------
+ENTRIES = [
+    {"lab": "01-x", "name": "build", "points": 0, "bonus": False, "passed": True,
+     "kind": None, "output": "", "duration": 0.0, "index": -1},
+    {"lab": "01-x", "name": "a", "points": 60, "bonus": False, "passed": True,
+     "kind": None, "output": "", "duration": 0.5, "index": 0},
+    {"lab": "01-x", "name": "b", "points": 40, "bonus": False, "passed": False,
+     "kind": "fail", "output": "step 1 ...", "duration": 0.5, "index": 1},
+    {"lab": "01-x", "name": "c", "points": 5, "bonus": True, "passed": True,
+     "kind": None, "output": "", "duration": 0.1, "index": 2},
+]
+
+
+def test_gradescope_scores_and_extra_credit():
+    data = reports.gradescope(ENTRIES)
+    assert (data["score"], data["max_score"]) == (65, 100)
+    bonus = [t for t in data["tests"] if t["name"] == "01-x: c"][0]
+    assert (bonus["score"], bonus["max_score"]) == (5, 0)
+    assert all(set(t) >= {"name", "score", "max_score", "output"} for t in data["tests"])
+
+
+def test_junit_marks_failures_and_points():
+    root = ET.fromstring(reports.junit(ENTRIES).split("?>", 1)[1])
+    suite = root.find("testsuite")
+    assert suite.get("tests") == "4" and suite.get("failures") == "1"
+    failed = [c for c in suite.iter("testcase") if c.find("failure") is not None]
+    assert [c.get("name") for c in failed] == ["b"]
+
+
+def test_terminal_table_shows_totals_and_failures():
+    text = reports.terminal(ENTRIES, [{"lab": "01-x", "built": True}])
+    assert "60/60" in text and "0/40" in text and "60/100" in text
+    assert "bonus 5/5" in text and "step 1 ..." in text
