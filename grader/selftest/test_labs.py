@@ -1,0 +1,113 @@
+"""Every lab: the reference gets full marks, the skeleton builds and scores
+low without a grader error, and the two trees stay alike."""
+
+import filecmp
+import os
+import re
+import subprocess
+
+import pytest
+
+from gradelib import labs
+
+import kit
+
+PRESENT = [lab for lab in labs.LABS
+           if os.path.isdir(os.path.join(labs.KIT_DIR, "solutions", lab.name))]
+IDS = [lab.name for lab in PRESENT]
+
+
+@pytest.fixture(scope="module")
+def solutions_graded(tmp_path_factory):
+    return kit.grade(os.path.join(labs.KIT_DIR, "solutions"), tmp_path_factory.mktemp("sol"))
+
+
+@pytest.fixture(scope="module")
+def skeletons_graded(tmp_path_factory):
+    return kit.grade(os.path.join(labs.KIT_DIR, "labs"), tmp_path_factory.mktemp("skel"))
+
+
+@pytest.mark.parametrize("lab", PRESENT, ids=IDS)
+def test_reference_solution_gets_full_marks(lab, solutions_graded):
+    proc, by_lab = solutions_graded
+    tests = by_lab.get(lab.name, {})
+    assert kit.failed(tests) == [], "\n\n".join(
+        f"{n}:\n{tests[n]['output']}" for n in kit.failed(tests)) + proc.stderr
+    assert kit.total(tests) == 100
+
+
+@pytest.mark.parametrize("lab", PRESENT, ids=IDS)
+def test_skeleton_builds_and_scores_low_without_grader_error(lab, skeletons_graded):
+    proc, by_lab = skeletons_graded
+    tests = by_lab.get(lab.name, {})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert tests["build"]["status"] == "passed", tests["build"]["output"]
+    assert kit.grader_errors(tests) == []
+    assert kit.total(tests) <= 25, f"the skeleton scores {kit.total(tests)}"
+
+
+def _tracked(folder):
+    out = subprocess.run(["git", "ls-files", "."], cwd=folder, capture_output=True,
+                         text=True, check=True).stdout.split()
+    return sorted(out)
+
+
+SAME_IN_BOTH = re.compile(r"(^|/)(Makefile|README\.md|\.gitignore|[^/]+\.h|tests/.*)$")
+
+
+@pytest.mark.parametrize("lab", PRESENT, ids=IDS)
+def test_skeleton_and_solution_hold_the_same_files(lab):
+    skel = os.path.join(labs.KIT_DIR, "labs", lab.name)
+    sol = os.path.join(labs.KIT_DIR, "solutions", lab.name)
+    assert _tracked(skel) == _tracked(sol)
+    for name in _tracked(sol):
+        if SAME_IN_BOTH.search(name):
+            assert filecmp.cmp(os.path.join(skel, name), os.path.join(sol, name),
+                               shallow=False), f"{name} differs between labs/ and solutions/"
+
+
+@pytest.mark.parametrize("lab", PRESENT, ids=IDS)
+def test_students_copy_of_unit_tests_is_the_graders(lab):
+    for source in lab.unit_sources:
+        mine = os.path.join(lab.tests_dir, source)
+        theirs = os.path.join(labs.KIT_DIR, "labs", lab.name, "tests",
+                              os.path.basename(source))
+        assert filecmp.cmp(mine, theirs, shallow=False), f"{theirs} is not {mine}"
+
+
+DEFINITION = re.compile(r"^(?!static\b)[a-z][\w \*]*\b(\w+)\([^;]*\)\s*$", re.M)
+STATIC_DEF = re.compile(r"^(?:static\s+)?[a-z][\w \*]*?\b(\w+)\(([^;{]*)\)\s*\n\{", re.M)
+
+
+@pytest.mark.parametrize("lab", PRESENT, ids=IDS)
+def test_skeleton_defines_every_function_of_the_solution(lab):
+    """Same names, same parameters: the skeleton is the solution with holes."""
+    skel = os.path.join(labs.KIT_DIR, "labs", lab.name)
+    sol = os.path.join(labs.KIT_DIR, "solutions", lab.name)
+    for name in _tracked(sol):
+        if not name.endswith(".c") or name.startswith("tests/"):
+            continue
+        with open(os.path.join(sol, name)) as f:
+            wanted = dict(STATIC_DEF.findall(f.read()))
+        with open(os.path.join(skel, name)) as f:
+            have = dict(STATIC_DEF.findall(f.read()))
+        missing = {fn: params for fn, params in wanted.items() if have.get(fn) != params}
+        assert not missing, f"{name}: the skeleton lacks or changes {sorted(missing)}"
+
+
+@pytest.mark.parametrize("tree", ["labs", "solutions"])
+@pytest.mark.parametrize("lab", PRESENT, ids=IDS)
+def test_lab_builds_without_warnings(lab, tree):
+    folder = os.path.join(labs.KIT_DIR, tree, lab.name)
+    out = subprocess.run(["make", "-s", "-B", "-C", folder],
+                         capture_output=True, text=True)
+    subprocess.run(["make", "-s", "-C", folder, "clean"], capture_output=True)
+    assert out.returncode == 0 and "warning" not in out.stderr, out.stderr
+
+
+def test_every_c_file_is_formatted():
+    files = subprocess.run(["git", "ls-files", "*.c", "*.h"], cwd=labs.KIT_DIR,
+                           capture_output=True, text=True, check=True).stdout.split()
+    out = subprocess.run(["clang-format", "--dry-run", "--Werror", *files],
+                         cwd=labs.KIT_DIR, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[:3000]
