@@ -2,6 +2,7 @@
 
 import json
 import os
+import xml.etree.ElementTree as ET
 
 from .process import read_head, run_bounded
 
@@ -31,6 +32,9 @@ def _compile_and_run(lab, src, out_dir):
                          "linked against your functions.", "tests": {}}
     binary = os.path.join(out_dir, "unit-tests")
     sources = [os.path.join(lab.tests_dir, s) for s in lab.unit_sources]
+    missing = [s for s in sources if not os.path.exists(s)]
+    if missing:  # the grader's own files: not the student's fault
+        raise RuntimeError(f"grader error: unit test sources missing: {missing}")
     log = os.path.join(out_dir, "unit-compile.log")
     rc, timed_out = run_bounded(["cc", *CFLAGS, "-I", src, *sources, library,
                                  "-lcriterion", "-o", binary],
@@ -39,9 +43,9 @@ def _compile_and_run(lab, src, out_dir):
         return {"error": "the unit tests do not compile against your net.h and "
                          "liblab.a (did you change a header?):\n" + read_head(log),
                 "tests": {}}
-    report = os.path.join(out_dir, "criterion.json")
+    report = os.path.join(out_dir, "criterion.xml")
     run_log = os.path.join(out_dir, "unit-run.log")
-    _, timed_out = run_bounded([binary, f"--json={report}", "--jobs=2"],
+    _, timed_out = run_bounded([binary, f"--xml={report}", "--jobs=2"],
                                cwd=out_dir, timeout=RUN_TIMEOUT, output_path=run_log)
     return {"error": None if os.path.exists(report) else
             "the unit tests stopped before writing their report"
@@ -50,18 +54,25 @@ def _compile_and_run(lab, src, out_dir):
 
 
 def _parse(report):
-    """{suite/name: {status, messages}} from Criterion's JSON (statuses only;
-    its totals are not consistent)."""
+    """{suite/name: {status, messages}} from Criterion's XML report.
+
+    The XML, not the JSON: Criterion writes messages into its JSON without
+    escaping quotes, while the XML keeps them in CDATA. Only each test's
+    status is read; the totals Criterion prints are not consistent.
+    """
     try:
-        with open(report) as f:
-            data = json.load(f)
-    except (OSError, ValueError):
+        root = ET.parse(report).getroot()
+    except (OSError, ET.ParseError):
         return {}
     tests = {}
-    for suite in data.get("test_suites", []):
-        for test in suite.get("tests", []):
-            tests[f"{suite['name']}/{test['name']}"] = {
-                "status": test.get("status", "ERRORED"),
-                "messages": [m for m in test.get("messages", []) if m.strip()],
+    for suite in root.iter("testsuite"):
+        for case in suite.iter("testcase"):
+            messages = []
+            for node in list(case.iter("failure")) + list(case.iter("error")):
+                text = (node.text or "").strip()
+                messages += text.splitlines() if text else [node.get("message", "")]
+            tests[f"{suite.get('name')}/{case.get('name')}"] = {
+                "status": case.get("status", "ERRORED"),
+                "messages": [m for m in messages if m.strip()],
             }
     return tests

@@ -215,3 +215,25 @@ def test_terminal_table_shows_totals_and_failures():
     text = reports.terminal(ENTRIES, [{"lab": "01-x", "built": True}])
     assert "60/60" in text and "0/40" in text and "60/100" in text
     assert "bonus 5/5" in text and "step 1 ..." in text
+
+
+# -- Criterion reports ------------------------------------------------------
+def test_criterion_report_keeps_messages_with_quotes_and_crashes(tmp_path):
+    from gradelib import criterion
+    source = tmp_path / "t.c"
+    source.write_text(textwrap.dedent(r'''
+        #include <criterion/criterion.h>
+        #include <signal.h>
+        TestSuite(s, .timeout = 1);
+        Test(s, ok) { cr_assert(1); }
+        Test(s, quoted) { cr_assert_eq(1, 2, "got \"%s\" <&>", "a\"b"); }
+        Test(s, crash) { raise(SIGSEGV); }
+    '''))
+    binary = tmp_path / "t"
+    subprocess.run(["cc", str(source), "-lcriterion", "-o", str(binary)], check=True)
+    subprocess.run([str(binary), f"--xml={tmp_path / 'r.xml'}"], capture_output=True)
+    tests = criterion._parse(str(tmp_path / "r.xml"))
+    assert tests["s/ok"]["status"] == "PASSED"
+    assert tests["s/quoted"]["status"] == "FAILED"
+    assert 'got "a"b" <&>' in tests["s/quoted"]["messages"][0]
+    assert tests["s/crash"] == {"status": "ERRORED", "messages": ["The test crashed."]}
