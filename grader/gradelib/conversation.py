@@ -189,13 +189,23 @@ class FakeServer:
         self.label = label
         story.step(f"{label}: listen on {fmt(self.address)}")
 
-    def accept(self, timeout=DEFAULT_WAIT):
-        self.sock.settimeout(timeout)
-        try:
-            conn, _ = self.sock.accept()
-        except socket.timeout:
-            self.story.fail(f"{self.label}: accept", "the client to connect",
-                            f"no connection within {timeout:.1f} s")
+    def accept(self, timeout=DEFAULT_WAIT, client=None):
+        """Waits for a connection; gives up early if the client program has ended."""
+        deadline = time.monotonic() + timeout
+        self.sock.settimeout(0.05)
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+                break
+            except socket.timeout:
+                pass
+            if client is not None and not client.alive():
+                self.story.fail(f"{self.label}: accept", "the client to connect",
+                                f"no connection: the client {client.status()}")
+            if time.monotonic() > deadline:
+                self.story.fail(f"{self.label}: accept", "the client to connect",
+                                f"no connection within {timeout:.1f} s")
+        conn.settimeout(DEFAULT_WAIT)
         self.story.step(f"{self.label}: accept a connection")
         return Conversation(conn, self.story, self.label)
 

@@ -190,7 +190,11 @@ def start(built, story, tmp_path):
         shown = " ".join(["bin/" + program, *map(str, args)])
         prog.start()
         if ready:
-            prog.wait_ready(ready_timeout)
+            try:
+                prog.wait_ready(ready_timeout)
+            except Failure as e:
+                story.fail(f"start `{shown}`", "the line `listening on ADDRESS:PORT` "
+                           "on stderr", str(e))
             story.step(f"start `{shown}`: it printed `listening on "
                        f"{prog.address[0]}:{prog.address[1]}`")
         else:

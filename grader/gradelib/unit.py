@@ -27,7 +27,10 @@ def check(results, name, read_more):
     status = {"FAILED": "failed", "ERRORED": "crashed or timed out"}.get(test["status"],
                                                                       test["status"])
     lines = [f"the unit test {name} {status}:"]
-    lines += ["  " + m for m in test["messages"]] or ["  (no message: the test "
+    source = os.path.join(os.path.dirname(os.path.dirname(__file__)), "labs")
+    messages = [m.replace(source + "/", "labs/").replace("/unit/", "/tests/")
+                for m in test["messages"]]  # the student's copy of the same file
+    lines += ["  " + m for m in messages] or ["  (no message: the test "
                                                       "process exited early)"]
     lines.append(f"read: {read_more}")
     raise Failure("\n".join(lines))

@@ -44,7 +44,7 @@ def expect_stdout(story, client, expected):
 def test_client_prints_each_reply(start, fake, story):
     """Catches: printing what it sent instead of what the server answered."""
     client = client_for(start, fake, b"one\ntwo\n")
-    conn = fake.accept()
+    conn = fake.accept(client=client)
     conn.expect_line(b"one\n")
     conn.send(b"ONE\n")
     conn.expect_line(b"two\n")
@@ -59,7 +59,7 @@ def test_client_prints_each_reply(start, fake, story):
 def test_client_waits_for_the_reply_before_the_next_line(start, fake, story):
     """Catches: sending all of stdin at once, then reading the replies (not synchronous)."""
     client = client_for(start, fake, b"first\nsecond\nthird\n")
-    conn = fake.accept()
+    conn = fake.accept(client=client)
     conn.expect_line(b"first\n")
     conn.expect_silence(SILENCE, hint="the client must not send line 2 before "
                         "the reply to line 1 has arrived")
@@ -79,7 +79,7 @@ def test_client_waits_for_the_reply_before_the_next_line(start, fake, story):
 def test_client_reads_a_whole_reply_line(start, fake, story):
     """Catches: taking one recv() as the whole reply (prints half, sends too early)."""
     client = client_for(start, fake, b"one\ntwo\n")
-    conn = fake.accept()
+    conn = fake.accept(client=client)
     conn.expect_line(b"one\n")
     conn.send(b"O")
     conn.expect_silence(SILENCE, hint="the reply is not whole until its LF: keep "
@@ -97,7 +97,7 @@ def test_client_reads_a_whole_reply_line(start, fake, story):
 def test_client_ends_after_bye(start, fake, story):
     """Catches: going on after `exit` (sending the next line) or exiting non-zero."""
     client = client_for(start, fake, b"hi\nexit\nnever sent\n")
-    conn = fake.accept()
+    conn = fake.accept(client=client)
     conn.expect_line(b"hi\n")
     conn.send(b"hi\n")
     conn.expect_line(b"exit\n")
@@ -113,7 +113,7 @@ def test_client_ends_after_bye(start, fake, story):
 def test_client_sends_a_last_line_without_lf_with_lf_added(start, fake, story):
     """Catches: dropping a last stdin line that has no LF, or sending it without one."""
     client = client_for(start, fake, b"first\nlast")
-    conn = fake.accept()
+    conn = fake.accept(client=client)
     conn.expect_line(b"first\n")
     conn.send(b"first\n")
     conn.expect_line(b"last\n", hint="add the LF that stdin did not have")
@@ -128,7 +128,7 @@ def test_client_sends_a_last_line_without_lf_with_lf_added(start, fake, story):
 def test_client_closes_at_end_of_stdin(start, fake, story):
     """Catches: a client that waits for the server forever once stdin is empty."""
     client = client_for(start, fake, b"")
-    conn = fake.accept()
+    conn = fake.accept(client=client)
     conn.expect_eof(hint="with nothing on stdin the client closes and exits 0")
     expect_exit(story, client, 0)
 
@@ -138,7 +138,7 @@ def test_client_closes_at_end_of_stdin(start, fake, story):
 def test_client_reports_the_server_closing(start, fake, story):
     """Catches: looping on recv() returning 0, or exiting 0 in silence."""
     client = client_for(start, fake, b"anyone there?\nsecond\n")
-    conn = fake.accept()
+    conn = fake.accept(client=client)
     conn.expect_line(b"anyone there?\n")
     conn.close_noted()
     expect_exit(story, client, 1)
@@ -174,7 +174,7 @@ def test_client_resolves_names_and_ipv6(start, story):
     for host, listen_on in (("localhost", "127.0.0.1"), ("::1", "::1")):
         with FakeServer(story, host=listen_on) as fake:
             client = start("echo-client", host, fake.address[1], stdin=b"ping\n")
-            conn = fake.accept()
+            conn = fake.accept(client=client)
             conn.expect_line(b"ping\n")
             conn.send(b"pong\n")
             conn.expect_eof()
