@@ -10,6 +10,7 @@ import pytest
 
 from gradelib.conversation import FakeServer
 from gradelib.failure import show
+from gradelib.stdio import expect_exit
 
 points = pytest.mark.points
 handout = pytest.mark.handout
@@ -26,12 +27,6 @@ def fake(story):
 def client_for(start, fake, stdin, host=None):
     host = host or fake.address[0]
     return start("echo-client", host, fake.address[1], stdin=stdin)
-
-
-def expect_exit(story, client, code, timeout=5.0):
-    got = client.wait(timeout)
-    story.check(got == code, "wait for the client to end", f"exit status {code}",
-                client.status() if got is not None else f"still running after {timeout:.0f} s")
 
 
 def expect_stdout(story, client, expected):
