@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 
+from . import sandbox
 from .process import read_head, run_bounded
 
 BUILD_TIMEOUT = 120  # seconds for `make`
@@ -27,9 +28,10 @@ def prepare(lab, submission_dir, scratch):
         record["output"] = f"there is no folder {lab.name} in {submission_dir}"
         return _save(lab_scratch, record)
     shutil.copytree(origin, src, ignore=_NOT_COPIED, symlinks=True)
+    sandbox.give_to_student(src, root=scratch)  # the build may write only there
     log = os.path.join(lab_scratch, "build.log")
     rc, timed_out = run_bounded(["make", "-C", src], cwd=src, timeout=BUILD_TIMEOUT,
-                                output_path=log)
+                                output_path=log, student=True)
     output = read_head(log)
     if timed_out:
         output = f"`make` did not finish within {BUILD_TIMEOUT} s and was stopped.\n" + output

@@ -4,6 +4,7 @@ import json
 import os
 import xml.etree.ElementTree as ET
 
+from . import sandbox
 from .process import read_head, run_bounded
 
 COMPILE_TIMEOUT = 60
@@ -43,10 +44,14 @@ def _compile_and_run(lab, src, out_dir):
         return {"error": "the unit tests do not compile against your net.h and "
                          "liblab.a (did you change a header?):\n" + read_head(log),
                 "tests": {}}
-    report = os.path.join(out_dir, "criterion.xml")
+    run_dir = os.path.join(out_dir, "unit-run")  # the student's code runs here
+    os.makedirs(run_dir)
+    sandbox.give_to_student(run_dir, root=os.path.dirname(out_dir))
+    report = os.path.join(run_dir, "criterion.xml")
     run_log = os.path.join(out_dir, "unit-run.log")
     _, timed_out = run_bounded([binary, f"--xml={report}", "--jobs=2"],
-                               cwd=out_dir, timeout=RUN_TIMEOUT, output_path=run_log)
+                               cwd=run_dir, timeout=RUN_TIMEOUT, output_path=run_log,
+                               student=True)
     return {"error": None if os.path.exists(report) else
             "the unit tests stopped before writing their report"
             + (f" (time-out of {RUN_TIMEOUT} s)" if timed_out else "") + ":\n"

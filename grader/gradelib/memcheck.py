@@ -5,6 +5,8 @@ import os
 import re
 import xml.etree.ElementTree as ET
 
+from . import sandbox
+
 VALGRIND = ["valgrind", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect",
             "--error-exitcode=99", "--track-fds=yes", "--num-callers=12"]
 LEAK_KINDS = {"Leak_DefinitelyLost", "Leak_IndirectlyLost"}
@@ -14,6 +16,7 @@ STARTUP = 0.5  # valgrind's own start-up, in seconds, measured here
 def wrap(argv, out_dir, tag):
     """argv run under memcheck, its reports in out_dir/<tag>.<pid>.{xml,log}."""
     os.makedirs(out_dir, exist_ok=True)
+    sandbox.give_to_student(out_dir, root=os.path.dirname(out_dir))  # valgrind writes there
     base = os.path.join(out_dir, tag)
     return [*VALGRIND, "--xml=yes", f"--xml-file={base}.%p.xml",
             f"--log-file={base}.%p.log", *argv]

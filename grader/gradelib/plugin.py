@@ -15,6 +15,7 @@ from _pytest.outcomes import Failed
 
 from . import build as build_mod
 from . import labs
+from . import process, sandbox
 from .failure import Failure, Story
 from .process import Program
 
@@ -26,6 +27,9 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    # Orphans of the student's programs (double forks, setsid) are re-parented
+    # to this process, where the sweep after each test finds them.
+    process.become_subreaper()
     config.addinivalue_line("markers", "points(n, bonus=False): what the test is worth")
     config.addinivalue_line("markers", "handout(section): where the student reads more")
     config._grader_results = {}
@@ -140,6 +144,13 @@ def pytest_sessionfinish(session):
 
 
 # -- fixtures every lab uses ------------------------------------------------
+@pytest.fixture(autouse=True)
+def sweep():
+    """After each test: no process of the test is left, whatever it did."""
+    yield
+    process.kill_descendants()
+
+
 @pytest.fixture
 def story(request):
     """The written account of this test; kills every program it watched."""
@@ -171,13 +182,21 @@ def built(request, lab):
 
 
 @pytest.fixture
-def start(built, story, tmp_path):
+def workdir(request, tmp_path):
+    """The test's own folder, where the student's programs run and may write."""
+    sandbox.give_to_student(tmp_path, root=request.config.getoption("--scratch"))
+    return tmp_path
+
+
+@pytest.fixture
+def start(built, story, workdir):
     """start(program, *args, stdin=None, ready=False, wrap=None) -> Program.
 
     ready=True waits for the `listening on` line; wrap(argv) may put a tool
     (Valgrind) in front of the program.
     """
-    def _start(program, *args, stdin=None, ready=False, wrap=None, ready_timeout=5.0):
+    def _start(program, *args, stdin=None, ready=False, wrap=None, ready_timeout=5.0,
+               env=None):
         path = os.path.join(built["src"], "bin", program)
         if not os.access(path, os.X_OK):
             raise Failure(f"bin/{program} was not built, so this test cannot run. "
@@ -185,7 +204,7 @@ def start(built, story, tmp_path):
         argv = [path, *map(str, args)]
         if wrap:
             argv = wrap(argv)
-        prog = Program(argv, str(tmp_path), name=program, stdin=stdin)
+        prog = Program(argv, str(workdir), name=program, stdin=stdin, env=env)
         story.watch(prog)
         shown = " ".join(["bin/" + program, *map(str, args)])
         prog.start()

@@ -16,9 +16,11 @@ import time
 
 import psutil
 
+from . import sandbox
 from .failure import Failure
 
 _PR_SET_PDEATHSIG = 1
+_PR_SET_CHILD_SUBREAPER = 36
 _libc = ctypes.CDLL(None, use_errno=True)
 
 READY_MARK = b"listening on "
@@ -27,6 +29,14 @@ READY_MARK = b"listening on "
 def _die_with_parent():
     """Runs in the child between fork and exec."""
     _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _child_setup(limits):
+    """What runs in the child between fork and exec: die with us, take the limits."""
+    def setup():
+        _die_with_parent()
+        sandbox.apply_limits(limits)
+    return setup
 
 
 def describe_status(returncode):
@@ -59,16 +69,39 @@ def kill_tree(pid):
             pass
 
 
-def run_bounded(argv, cwd, timeout, output_path, env=None):
+def become_subreaper():
+    """Makes orphaned descendants of this process its children (not init's)."""
+    _libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def kill_descendants():
+    """Kills and reaps every descendant of this process; returns how many there were."""
+    try:
+        found = psutil.Process().children(recursive=True)
+    except psutil.NoSuchProcess:
+        return 0
+    for child in found:
+        try:
+            child.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(found, timeout=3)  # reaps them: no zombie stays behind
+    return len(found)
+
+
+def run_bounded(argv, cwd, timeout, output_path, env=None, student=False):
     """Runs argv to its end with stdout and stderr into output_path.
 
+    student=True runs it as the student's code (sandbox, build limits).
     Returns (returncode, timed_out). On time-out the whole tree is killed.
     """
+    if student:
+        argv = sandbox.wrap(argv)
+    setup = _child_setup(sandbox.BUILD_LIMITS) if student else _die_with_parent
     with open(output_path, "wb") as out:
         proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL,
                                 stdout=out, stderr=subprocess.STDOUT, env=env,
-                                start_new_session=True,
-                                preexec_fn=_die_with_parent)
+                                start_new_session=True, preexec_fn=setup)
         try:
             proc.wait(timeout=timeout)
             timed_out = False
@@ -95,9 +128,13 @@ def read_head(path, limit=4000):
 class Program:
     """One running student program, with its stdout and stderr in files."""
 
-    def __init__(self, argv, workdir, name=None, stdin=None):
-        """argv[0] is the program's path. stdin: bytes to feed, 'pipe', or None."""
+    def __init__(self, argv, workdir, name=None, stdin=None, env=None):
+        """argv[0] is the program's path. stdin: bytes to feed, 'pipe', or None.
+
+        env: variables to add to the grader's environment.
+        """
         self.argv = [str(a) for a in argv]
+        self.env = env
         self.name = name or os.path.basename(self.argv[0])
         self.workdir = workdir
         self.stdin_mode = stdin
@@ -121,12 +158,15 @@ class Program:
             stdin = open(stdin_path, "rb")
         elif self.stdin_mode == "pipe":
             stdin = subprocess.PIPE
+        limits = (sandbox.VALGRIND_LIMITS if os.path.basename(self.argv[0]) == "valgrind"
+                  else sandbox.PROGRAM_LIMITS)
+        env = {**os.environ, **self.env} if self.env else None
         with open(self.stdout_path, "wb") as out, \
                 open(self.stderr_path, "wb") as err:
-            self.proc = subprocess.Popen(self.argv, cwd=self.workdir,
-                                         stdin=stdin, stdout=out, stderr=err,
+            self.proc = subprocess.Popen(sandbox.wrap(self.argv), cwd=self.workdir,
+                                         stdin=stdin, stdout=out, stderr=err, env=env,
                                          start_new_session=True,
-                                         preexec_fn=_die_with_parent)
+                                         preexec_fn=_child_setup(limits))
         if stdin not in (subprocess.DEVNULL, subprocess.PIPE):
             stdin.close()
         return self

@@ -4,7 +4,7 @@ stopped with SIGTERM. The session runs once; each test grades one finding."""
 
 import pytest
 
-from gradelib import memcheck
+from gradelib import memcheck, sandbox
 from gradelib.conversation import Conversation
 from gradelib.failure import Failure, Story
 from gradelib.plugin import load_build
@@ -21,6 +21,7 @@ def session(request, tmp_path_factory):
     """Runs the session; returns (story, server, server report, client, client report)."""
     build = load_build(request.config, "01-sync-echo")
     work = str(tmp_path_factory.mktemp("memcheck"))
+    sandbox.give_to_student(work, root=request.config.getoption("--scratch"))
     vg_dir = work + "/valgrind"
     story = Story()
     bin_dir = build["src"] + "/bin/"
