@@ -130,6 +130,8 @@ def main(argv=None):
         records = build_all(chosen, os.path.abspath(args.submission), scratch, say)
         entries, status = run_tests(chosen, scratch, args)
     finally:
+        if sandbox.enabled():
+            sandbox.kill_run(int(os.environ[sandbox.UID_ENV]))
         if args.keep:
             print(f"scratch folder kept: {scratch}")
         else:

@@ -8,7 +8,8 @@ import xml.etree.ElementTree as ET
 from . import sandbox
 
 VALGRIND = ["valgrind", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect",
-            "--error-exitcode=99", "--track-fds=yes", "--num-callers=12"]
+            "--error-exitcode=99", "--track-fds=yes", "--num-callers=12",
+            "--vgdb=no"]  # no FIFOs left in /tmp
 LEAK_KINDS = {"Leak_DefinitelyLost", "Leak_IndirectlyLost"}
 STARTUP = 0.5  # valgrind's own start-up, in seconds, measured here
 

@@ -226,9 +226,27 @@ class Program:
         with open(self.stderr_path, "rb") as f:
             return f.read()
 
-    def stderr_tail(self, lines=8):
-        text = self.stderr().decode("utf-8", "replace").rstrip("\n")
-        return text.split("\n")[-lines:] if text else []
+    def stderr_tail(self, lines=8, head=3):
+        """The last lines of stderr, after its first ones when it is long; the
+        elision is said. Reads at most 16 KiB from each end of the file."""
+        size = os.path.getsize(self.stderr_path)
+        with open(self.stderr_path, "rb") as f:
+            first = f.read(16384)
+            f.seek(max(size - 16384, 0))
+            last = f.read()
+        if size <= 16384:
+            text = first.decode("utf-8", "replace").rstrip("\n").split("\n")
+            if not text or text == [""]:
+                return []
+            if len(text) <= head + lines + 1:
+                return text
+            first_lines, last_lines = text[:head], text[-lines:]
+            elided = f"[... {len(text) - head - lines} lines not shown ...]"
+        else:
+            first_lines = first.decode("utf-8", "replace").split("\n")[:head]
+            last_lines = last.decode("utf-8", "replace").rstrip("\n").split("\n")[-lines:]
+            elided = f"[... about {size - 16384} bytes not shown ...]"
+        return [_cut(t) for t in first_lines] + [elided] + [_cut(t) for t in last_lines]
 
     def is_blocked(self):
         """True when the process sleeps in a system call (accept, recv, poll)."""
@@ -287,6 +305,10 @@ class Program:
         self.proc.wait()
         if self.proc.stdin:
             self.proc.stdin.close()
+
+
+def _cut(line, limit=200):
+    return line if len(line) <= limit else line[:limit] + f" [... {len(line) - limit} more characters]"
 
 
 _ADDRESS = re.compile(r"listening on (\[[0-9a-fA-F:.%\w]+\]|[0-9.]+|\S+?):(\d+)\s*$")

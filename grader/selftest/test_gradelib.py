@@ -237,3 +237,25 @@ def test_criterion_report_keeps_messages_with_quotes_and_crashes(tmp_path):
     assert tests["s/quoted"]["status"] == "FAILED"
     assert 'got "a"b" <&>' in tests["s/quoted"]["messages"][0]
     assert tests["s/crash"] == {"status": "ERRORED", "messages": ["The test crashed."]}
+
+
+def test_stderr_tail_keeps_head_and_tail_and_says_what_it_left_out(tmp_path):
+    prog = _python(tmp_path, """
+        import sys
+        for i in range(1000):
+            print(f"line {i}", file=sys.stderr)
+    """).start()
+    prog.wait(10)
+    tail = prog.stderr_tail(lines=2, head=2)
+    assert tail == ["line 0", "line 1", "[... 996 lines not shown ...]", "line 998", "line 999"]
+
+
+def test_stderr_tail_of_a_flood_reads_only_the_ends(tmp_path):
+    prog = _python(tmp_path, """
+        import sys
+        sys.stderr.write("start\\n" + "x" * 5_000_000 + "\\nend\\n")
+    """).start()
+    prog.wait(10)
+    tail = prog.stderr_tail(lines=1, head=1)
+    assert tail[0] == "start" and tail[-1] == "end"
+    assert "bytes not shown" in tail[1]
