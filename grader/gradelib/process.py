@@ -89,6 +89,30 @@ def kill_descendants():
     return len(found)
 
 
+def open_sockets(pid):
+    """How many sockets the process holds open (from /proc/PID/fd)."""
+    count = 0
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:"):
+                    count += 1
+            except FileNotFoundError:
+                pass  # closed while we looked
+    except FileNotFoundError:
+        return 0
+    return count
+
+
+def zombie_children(pid):
+    """How many children of the process have ended but were not waited for."""
+    try:
+        children = psutil.Process(pid).children()
+    except psutil.NoSuchProcess:
+        return 0
+    return sum(1 for c in children if c.status() == psutil.STATUS_ZOMBIE)
+
+
 def run_bounded(argv, cwd, timeout, output_path, env=None, student=False):
     """Runs argv to its end with stdout and stderr into output_path.
 

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from gradelib import process
 from gradelib.conversation import Conversation
 
 points = pytest.mark.points
@@ -28,7 +29,7 @@ def test_server_prints_listening_line(server, connect, story):
     c.expect_line(b"hi\n")
 
 
-@points(2)
+@points(1)
 @handout("The contract")
 def test_echoes_a_line(connect):
     """Catches: a server that does not answer, or answers something else."""
@@ -112,7 +113,7 @@ def test_line_that_only_starts_with_exit_is_echoed(connect):
     c.expect_line(b"exit \n")
 
 
-@points(4)
+@points(3)
 @handout("The iterative server")
 def test_second_client_waits_for_the_first(connect):
     """Catches: a server that serves two clients at once, or never the second."""
@@ -157,7 +158,7 @@ def test_accepts_a_line_of_4096_bytes(connect):
                    hint="4096 bytes with the LF is the longest valid line")
 
 
-@points(3)
+@points(2)
 @handout("The 4096-byte limit")
 def test_refuses_a_longer_line_and_keeps_serving(connect, still_serving):
     """Catches: overflowing the buffer, cutting the line in two, or stopping the server."""
@@ -232,6 +233,44 @@ def test_exits_with_0_on_sigterm(start, story, connect):
         status = busy.terminate(grace=2.0)
         story.check(status == 0, "SIGTERM the server while it serves a client",
                     "exit status 0 within 2 s", busy.status())
+
+
+@points(2)
+@handout("When a client misbehaves")
+def test_closes_each_client_socket(server, connect, story):
+    """Catches: a missing close() of the client's socket, one descriptor leaked per client."""
+    for n in range(1, 11):
+        c = connect(f"client {n}")
+        c.send(b"hi\n")
+        c.expect_line(b"hi\n")
+        c.close()
+    story.step("10 clients came, were served and left")
+    server.wait_blocked(2.0)  # back in accept(): the last client is done
+    sockets = process.open_sockets(server.pid)
+    story.check(sockets <= 1, "count the server's open sockets in /proc/PID/fd",
+                "1 (the listening socket)", f"{sockets}",
+                hint="close the client's socket when its conversation ends")
+    zombies = process.zombie_children(server.pid)
+    story.check(zombies == 0, "count the server's zombie children", "none",
+                f"{zombies}", hint="a child that ended must be waited for (waitpid)")
+
+
+@points(1)
+@handout("The listening socket")
+def test_restarts_on_its_port_right_after_a_stop(start, story):
+    """Catches: no SO_REUSEADDR: the port stays taken while old connections are in TIME_WAIT."""
+    first = start("echo-server", "0", ready=True)
+    port = first.address[1]
+    with Conversation.connect(first.address, story) as c:
+        c.send(b"exit\n")  # the server closes first: its side goes to TIME_WAIT
+        c.expect_line(b"bye\n")
+        c.expect_eof()
+    first.terminate(grace=2.0)
+    story.step(f"stop the server (SIGTERM): it {first.status()}")
+    again = start("echo-server", "-b", "127.0.0.1", port, ready=True)
+    with Conversation.connect(again.address, story) as c:
+        c.send(b"back again\n")
+        c.expect_line(b"back again\n")
 
 
 @points(1)
