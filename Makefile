@@ -6,6 +6,8 @@
 #   make grade SUBMISSION=DIR       grade a tree laid out like labs/
 #   make test                       the kit's own tests
 #   make handout                    the student archive (no solutions)
+#   make flaky N=20                 grade the reference N times, cores busy; any change?
+#   make bench                      time the grading of every lab (reference and skeleton)
 
 PYTHON     := /usr/bin/python3
 SUBMISSION ?= labs
@@ -17,7 +19,9 @@ JOBS       ?= 2
 GRADE_ARGS := --submission '$(SUBMISSION)' --report-dir '$(REPORT_DIR)' --jobs $(JOBS) \
 	$(if $(LAB),--lab '$(LAB)') $(if $(TEST),--test '$(TEST)')
 
-.PHONY: all grade test deps handout clean format check-format
+N          ?= 20
+
+.PHONY: all grade test deps handout flaky bench clean format check-format
 
 all: grade
 
@@ -32,6 +36,12 @@ test: deps
 
 handout:
 	@grader/make-handout.sh dist
+
+flaky: deps
+	@$(PYTHON) grader/flaky.py --runs $(N) --load $(if $(LAB),--lab '$(LAB)')
+
+bench: deps
+	@$(PYTHON) grader/bench.py $(if $(LAB),--lab '$(LAB)')
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
