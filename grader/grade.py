@@ -83,6 +83,8 @@ def make_scratch():
 def network_isolation():
     """The prefix that runs a command in a network namespace with only loopback
     up, or (None, why) when this machine does not allow it."""
+    if os.environ.get("SOCKETLAB_NETNS", "1") == "0":
+        return None, "SOCKETLAB_NETNS=0"
     if shutil.which("unshare") is None or shutil.which("ip") is None:
         return None, "unshare or ip is missing"
     prefix = ["unshare", "--net"] if os.geteuid() == 0 else ["unshare", "--net", "--map-root-user"]
@@ -93,8 +95,10 @@ def network_isolation():
     return prefix, None
 
 
-def run_tests(chosen, scratch, args):
-    """Runs pytest over the chosen labs; returns (entries, pytest status)."""
+def run_tests(chosen, scratch, args, notes):
+    """Runs pytest over the chosen labs; returns (entries, pytest status).
+
+    What the student should know about how it ran is added to notes."""
     results = os.path.join(scratch, "results.json")
     argv = [sys.executable, "-m", "pytest", *[lab.tests_dir for lab in chosen],
             "-p", "gradelib.plugin", f"--scratch={scratch}", f"--results={results}",
@@ -107,9 +111,12 @@ def run_tests(chosen, scratch, args):
     prefix, why = network_isolation()
     if prefix:
         argv = prefix + argv
-    elif not args.quiet:
-        print(f"note: grading without network isolation ({why}): the programs can "
-              "reach other addresses, and tests share the machine's ports", flush=True)
+    else:
+        notes.append(f"graded without network isolation ({why}): the programs could "
+                     "reach other addresses, and the tests shared the machine's ports")
+    if not sandbox.enabled():
+        notes.append("graded without the sandbox (it needs root): the programs ran as "
+                     "you, with resource limits only")
     out = subprocess.DEVNULL if args.quiet else None
     status = subprocess.run(argv, cwd=GRADER_DIR, stdout=out).returncode
     if not os.path.exists(results):
@@ -126,9 +133,10 @@ def main(argv=None):
     say = (lambda msg: None) if args.quiet else (lambda msg: print(msg, flush=True))
     os.environ.setdefault(sandbox.UID_ENV, str(sandbox.pick_uid_base()))
     scratch = make_scratch()
+    notes = []
     try:
         records = build_all(chosen, os.path.abspath(args.submission), scratch, say)
-        entries, status = run_tests(chosen, scratch, args)
+        entries, status = run_tests(chosen, scratch, args, notes)
     finally:
         if sandbox.enabled():
             sandbox.kill_run(int(os.environ[sandbox.UID_ENV]))
@@ -143,7 +151,7 @@ def main(argv=None):
               "error, please report it", file=sys.stderr)
         return 3
     entries = reports.build_entries(records) + entries
-    reports.write_all(args.report_dir, entries)
+    reports.write_all(args.report_dir, entries, notes)
     if args.quiet:
         for lab, (s, m, bs, bm) in reports.lab_totals(
                 [e for e in entries if e["name"] != "build"]).items():
@@ -151,6 +159,8 @@ def main(argv=None):
     else:
         print()
         print(reports.terminal(entries, records, color=sys.stdout.isatty()))
+        for note in notes:
+            print(f"note: {note}")
         print(f"reports: {os.path.relpath(args.report_dir)}/results.json, "
               f"{os.path.relpath(args.report_dir)}/junit.xml")
     errors = [e for e in entries if e["kind"] == "grader-error"]
