@@ -15,7 +15,7 @@ from _pytest.outcomes import Failed
 
 from . import build as build_mod
 from . import labs
-from . import process, sandbox
+from . import faults, process, sandbox
 from .failure import Failure, Story
 from .process import Program
 
@@ -179,6 +179,24 @@ def built(request, lab):
                       "The compiler's output is in the build report "
                       f"('{lab.name}: build').")
     return record
+
+
+@pytest.fixture(scope="session")
+def libfaults(request):
+    """The fault-injection library (grader/faults), built once per worker."""
+    return faults.build(os.path.join(request.config.getoption("--scratch"), "faults"))
+
+
+@pytest.fixture
+def with_faults(libfaults, story, workdir, request):
+    """with_faults(program, kinds) -> env for start(): short counts and EINTR,
+    on a schedule seeded from the test's name; the seed is in the story."""
+    def _env(program, kinds=faults.ALL):
+        seed = faults.seed_for(request.node.name)
+        story.step(faults.describe(seed, kinds, program))
+        return faults.env(libfaults, seed, kinds,
+                          log=os.path.join(workdir, f"{program}.faults.log"))
+    return _env
 
 
 @pytest.fixture

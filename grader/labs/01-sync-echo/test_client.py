@@ -8,6 +8,7 @@ import socket
 
 import pytest
 
+from gradelib import faults
 from gradelib.conversation import FakeServer
 from gradelib.failure import show
 from gradelib.stdio import expect_exit
@@ -34,7 +35,7 @@ def expect_stdout(story, client, expected):
     story.check(out == expected, "read the client's stdout", show(expected), show(out))
 
 
-@points(3)
+@points(2)
 @handout("The client")
 def test_client_prints_each_reply(start, fake, story):
     """Catches: printing what it sent instead of what the server answered."""
@@ -174,3 +175,23 @@ def test_client_resolves_names_and_ipv6(start, story):
             conn.send(b"pong\n")
             conn.expect_eof()
             expect_exit(story, client, 0)
+
+
+@points(2)
+@handout("Short writes")
+def test_client_copes_with_short_sends_and_receives(start, fake, story, with_faults):
+    """Catches: a send_all() or reply reader that assumes one call moves a whole line.
+
+    Inside the client, send(2) and recv(2) move a few bytes at a time and a
+    send fails with EINTR now and then (the client has no signal handler, so
+    a recv never would)."""
+    lines = [f"line {n} of the client\n".encode() for n in range(8)]
+    client = start("echo-client", fake.address[0], fake.address[1], stdin=b"".join(lines),
+                   env=with_faults("echo-client", [*faults.SHORT, "eintr-send"]))
+    conn = fake.accept(client=client)
+    for line in lines:
+        conn.expect_line(line, hint="send_all() loops over short sends and EINTR")
+        conn.send(line.upper())
+    conn.expect_eof()
+    expect_exit(story, client, 0)
+    expect_stdout(story, client, b"".join(line.upper() for line in lines))
