@@ -251,8 +251,20 @@ def test_keeps_serving_through_short_reads_and_eintr(start, story, with_faults):
 def test_survives_a_client_that_does_not_read(connect, still_serving, story):
     """Catches: SIGPIPE not ignored: writing to a closed connection kills the server."""
     c = connect("client that does not read")
-    c.send(b"read me please, all of me\n" * 4000)  # more than the socket buffers hold
+    c.send(b"read me please, all of me\n" * 4000)  # it leaves with replies unread: a reset
     c.close_noted()
+    time.sleep(0.3)
+    still_serving()
+    # A client that leaves while it waits in the backlog: its close is a clean FIN
+    # (nothing was echoed to it yet), so the first echo meets a closed socket and
+    # draws a reset, and the second one fails with EPIPE: the server's SIGPIPE.
+    first = connect("first client")
+    first.send(b"hi\n")
+    first.expect_line(b"hi\n")
+    gone = connect("client that leaves before its turn")
+    gone.send(b"read me please, all of me\n" * 100)
+    gone.close_noted()
+    first.close_noted()
     time.sleep(0.3)
     still_serving()
 
