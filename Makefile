@@ -32,7 +32,7 @@ grade: deps
 	@$(PYTHON) grader/grade.py $(GRADE_ARGS)
 
 test: deps
-	$(PYTHON) -m pytest -c grader/selftest/pytest.ini grader/selftest
+	$(PYTHON) -m pytest -c grader/selftest/pytest.ini -n $(JOBS) --dist loadgroup grader/selftest
 
 handout:
 	@grader/make-handout.sh dist

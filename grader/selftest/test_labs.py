@@ -12,6 +12,9 @@ from gradelib import labs
 
 import kit
 
+# With pytest-xdist, this module's gradings happen once, on one worker.
+pytestmark = pytest.mark.xdist_group("labs")
+
 PRESENT = [lab for lab in labs.LABS
            if os.path.isdir(os.path.join(labs.KIT_DIR, "solutions", lab.name))]
 IDS = [lab.name for lab in PRESENT]

@@ -307,7 +307,7 @@ def test_closes_each_client_socket(server, connect, story):
 
 
 @points(1)
-@handout("The listening socket")
+@handout("Step 3: The listening socket")
 def test_restarts_on_its_port_right_after_a_stop(start, story):
     """Catches: no SO_REUSEADDR: the port stays taken while old connections are in TIME_WAIT."""
     first = start("echo-server", "0", ready=True)
