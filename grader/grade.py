@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -19,7 +20,7 @@ import tempfile
 GRADER_DIR = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, GRADER_DIR)
 
-from gradelib import build, criterion, labs, reports, sandbox  # noqa: E402
+from gradelib import build, criterion, labs, process, reports, sandbox  # noqa: E402
 
 
 def parse_args(argv):
@@ -118,14 +119,22 @@ def run_tests(chosen, scratch, args, notes):
         notes.append("graded without the sandbox (it needs root): the programs ran as "
                      "you, with resource limits only")
     out = subprocess.DEVNULL if args.quiet else None
-    status = subprocess.run(argv, cwd=GRADER_DIR, stdout=out).returncode
+    status = subprocess.run(argv, cwd=GRADER_DIR, stdout=out,
+                            preexec_fn=process.die_with_parent).returncode
     if not os.path.exists(results):
         return [], status
     with open(results) as f:
         return json.load(f), status
 
 
+def _stop(signo, frame):
+    """SIGTERM or SIGHUP: leave through the finally clauses, which clean up."""
+    raise SystemExit(128 + signo)
+
+
 def main(argv=None):
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGHUP, _stop)
     args = parse_args(argv)
     chosen = select_labs(args)
     if not chosen:

@@ -7,7 +7,7 @@ import shutil
 from . import sandbox
 from .process import read_head, run_bounded
 
-BUILD_TIMEOUT = 120  # seconds for `make`
+BUILD_TIMEOUT = int(os.environ.get("SOCKETLAB_BUILD_TIMEOUT", "120"))  # seconds for `make`
 _NOT_COPIED = shutil.ignore_patterns("bin", "build", "tests", ".git", "*.o", "*.a", "*.so")
 
 

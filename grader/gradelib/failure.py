@@ -71,6 +71,8 @@ class Story:
         for prog in self.programs:
             if prog.proc is None:
                 continue
+            if prog.alive():
+                prog.wait(0.2)  # a crash that broke the connection is still dying
             lines.append(f"{prog.name} {prog.status()}; its last stderr lines:")
             tail = prog.stderr_tail()
             lines.extend("  | " + t for t in tail) if tail else lines.append("  (nothing)")

@@ -24,6 +24,7 @@ class Lab:
 
 LABS = [
     Lab("01-sync-echo", ["echo-server", "echo-client"], ["unit/test_net.c"]),
+    Lab("02-async-peer", ["peer"], ["unit/test_peer.c"]),
 ]
 
 

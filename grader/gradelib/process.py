@@ -26,29 +26,43 @@ _libc = ctypes.CDLL(None, use_errno=True)
 READY_MARK = b"listening on "
 
 
-def _die_with_parent():
-    """Runs in the child between fork and exec."""
+def die_with_parent():
+    """Runs in the child between fork and exec: SIGKILL when the parent dies."""
     _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _child_setup(limits):
     """What runs in the child between fork and exec: die with us, take the limits."""
     def setup():
-        _die_with_parent()
+        die_with_parent()
         sandbox.apply_limits(limits)
     return setup
 
 
+SIGNAL_MEANINGS = {
+    "SIGSEGV": "a segmentation fault: it read or wrote memory it does not own",
+    "SIGBUS": "a bus error: a bad memory access",
+    "SIGABRT": "abort(): a failed assert() or a corrupted heap",
+    "SIGFPE": "an arithmetic error, such as a division by zero",
+    "SIGPIPE": "it wrote to a connection the other side had closed; ignore SIGPIPE",
+    "SIGXFSZ": "its output passed the limit of 64 MiB per file",
+    "SIGXCPU": "it used up its CPU time: a busy loop?",
+    "SIGKILL": "the grader stopped it",
+}
+
+
 def describe_status(returncode):
-    """'exited with status 1', 'was killed by SIGSEGV', or 'is still running'."""
+    """'exited with status 1', 'was killed by SIGSEGV (what that means)', or
+    'is still running'."""
     if returncode is None:
         return "is still running"
     if returncode < 0:
         try:
             name = signal.Signals(-returncode).name
         except ValueError:
-            name = f"signal {-returncode}"
-        return f"was killed by {name}"
+            return f"was killed by signal {-returncode}"
+        meaning = SIGNAL_MEANINGS.get(name)
+        return f"was killed by {name}" + (f" ({meaning})" if meaning else "")
     return f"exited with status {returncode}"
 
 
@@ -121,7 +135,7 @@ def run_bounded(argv, cwd, timeout, output_path, env=None, student=False):
     """
     if student:
         argv = sandbox.wrap(argv)
-    setup = _child_setup(sandbox.BUILD_LIMITS) if student else _die_with_parent
+    setup = _child_setup(sandbox.BUILD_LIMITS) if student else die_with_parent
     with open(output_path, "wb") as out:
         proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL,
                                 stdout=out, stderr=subprocess.STDOUT, env=env,
@@ -143,7 +157,7 @@ def read_head(path, limit=4000):
             data = f.read(limit + 1)
     except FileNotFoundError:
         return ""
-    text = data[:limit].decode("utf-8", "replace")
+    text = data[:limit].decode("utf-8", "ignore")  # the cut may split a character
     if len(data) > limit:
         text += "\n[... output cut here ...]"
     return text

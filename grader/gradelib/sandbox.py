@@ -17,6 +17,7 @@ import os
 import random
 import resource
 import shutil
+import subprocess
 
 NOBODY = 65534  # the fallback uid when no grading run chose one
 UID_ENV = "SOCKETLAB_UID"  # set by grade.py: a uid of its own for each grading run
@@ -38,7 +39,7 @@ BUILD_LIMITS = {**PROGRAM_LIMITS, resource.RLIMIT_AS: None,
 
 _ENTER = ('for d in /tmp /var/tmp /dev/shm; do '
           'mount -t tmpfs -o size=64m,mode=1777 tmpfs "$d" || exit 125; done; '
-          'exec setpriv --reuid="$0" --regid="$0" --clear-groups '
+          'exec setpriv --reuid="$0" --regid="$0" --clear-groups --no-new-privs '
           '--pdeathsig SIGKILL -- "$@"')  # a uid change clears PDEATHSIG: set it again
 
 
@@ -125,4 +126,8 @@ def kill_run(base):
         except psutil.NoSuchProcess:
             pass
     psutil.wait_procs(found, timeout=3)
+    # kill(-1) as each uid reaches even a chain that forks faster than we list it.
+    for uid in {p.info["uids"].real for p in found}:
+        subprocess.run(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+                        "kill", "-KILL", "-1"], capture_output=True)
     return len(found)

@@ -2,6 +2,7 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -10,15 +11,18 @@ from gradelib import labs
 GRADE = os.path.join(labs.GRADER_DIR, "grade.py")
 
 
-def grade(submission, report_dir, lab=None, jobs=2, test=None):
-    """Runs grade.py on submission; returns (status, {lab: [results.json tests]})."""
+def grade(submission, report_dir, lab=None, jobs=2, test=None, env=None, timeout=300):
+    """Runs grade.py on submission; returns (completed process, {lab: {name: test}}).
+
+    env replaces grade.py's environment; past timeout its whole group is killed
+    and the completed process says timed_out."""
     argv = [sys.executable, GRADE, "--submission", str(submission),
             "--report-dir", str(report_dir), "--jobs", str(jobs), "--quiet"]
     if lab:
         argv += ["--lab", lab]
     if test:
         argv += ["--test", test]
-    proc = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    proc = run_killable(argv, timeout=timeout, env=env)
     path = os.path.join(report_dir, "results.json")
     by_lab = {}
     if os.path.exists(path):
@@ -27,6 +31,22 @@ def grade(submission, report_dir, lab=None, jobs=2, test=None):
                 lab_name, name = t["name"].split(": ", 1)
                 by_lab.setdefault(lab_name, {})[name] = t
     return proc, by_lab
+
+
+def run_killable(argv, timeout, env=None):
+    """subprocess.run in a session of its own; on time-out the whole group dies."""
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env=env, start_new_session=True) as proc:
+        timed_out = False
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            out, err = proc.communicate()
+            timed_out = True
+    done = subprocess.CompletedProcess(argv, proc.returncode, out, err)
+    done.timed_out = timed_out
+    return done
 
 
 def total(tests):

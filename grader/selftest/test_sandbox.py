@@ -2,7 +2,6 @@
 write, what limits hold. Needs root (as in CI); says so and skips otherwise."""
 
 import os
-import subprocess
 import sys
 
 import pytest
@@ -80,7 +79,7 @@ def test_process_limit_stops_a_fork_bomb(student_dir):
 def test_file_size_limit_stops_a_flood(student_dir):
     prog = Program(["yes"], str(student_dir), name="yes").start()  # Python ignores SIGXFSZ
     prog.wait(20)
-    assert describe_status(prog.returncode()) == "was killed by SIGXFSZ"
+    assert describe_status(prog.returncode()).startswith("was killed by SIGXFSZ")
     assert os.path.getsize(prog.stdout_path) <= 64 * 1024 * 1024
 
 
@@ -88,8 +87,8 @@ def test_cpu_limit_stops_a_spinning_program(student_dir, monkeypatch):
     import resource
     monkeypatch.setitem(sandbox.PROGRAM_LIMITS, resource.RLIMIT_CPU, (1, 2))
     prog = _run(student_dir, "while True: pass")
-    assert describe_status(prog.returncode()) in ("was killed by SIGXCPU",
-                                                  "was killed by SIGKILL")
+    assert describe_status(prog.returncode()).startswith(("was killed by SIGXCPU",
+                                                          "was killed by SIGKILL"))
 
 
 def test_the_build_runs_sandboxed_too(tmp_path):

@@ -271,7 +271,7 @@ def test_survives_a_client_that_does_not_read(connect, still_serving, story):
 
 @points(2)
 @handout("Stopping cleanly")
-def test_exits_with_0_on_sigterm(start, story, connect):
+def test_exits_with_0_on_sigterm(start, story):
     """Catches: no handler (killed by SIGTERM), SA_RESTART (never wakes), exit status not 0."""
     idle = start("echo-server", "0", ready=True)
     status = idle.terminate(grace=2.0)
