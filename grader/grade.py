@@ -159,6 +159,12 @@ def main(argv=None):
         print(f"grade: the test run failed (pytest status {status}): this is a grader "
               "error, please report it", file=sys.stderr)
         return 3
+    if not args.test:
+        for lab, (_, worth, _, _) in reports.lab_totals(entries).items():
+            if worth != reports.LAB_POINTS:  # a test file that failed to load, or bad points
+                print(f"grade: {lab} is worth {worth} points, not {reports.LAB_POINTS}: "
+                      "this is a grader error, please report it", file=sys.stderr)
+                return 3
     entries = reports.build_entries(records) + entries
     reports.write_all(args.report_dir, entries, notes)
     if args.quiet:

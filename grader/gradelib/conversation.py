@@ -58,17 +58,25 @@ class Conversation:
 
     def send_pieces(self, pieces, pause=0.05):
         """Sends each piece as its own segment, pausing between them."""
+        shown = " then ".join(show(p, 40) for p in pieces)
+        action = (f"{self.label}: send {shown} ({len(pieces)} writes, "
+                  f"{pause * 1000:.0f} ms apart)")
         for i, piece in enumerate(pieces):
             if i:
                 time.sleep(pause)
-            self.sock.sendall(piece)
-        shown = " then ".join(show(p, 40) for p in pieces)
-        self.story.step(f"{self.label}: send {shown} ({len(pieces)} writes, "
-                        f"{pause * 1000:.0f} ms apart)")
+            try:
+                self.sock.sendall(piece)
+            except OSError as e:
+                self.story.fail(action, "the peer to take the bytes", e.strerror or str(e))
+        self.story.step(action)
 
     def shutdown_write(self):
-        self.sock.shutdown(socket.SHUT_WR)
-        self.story.step(f"{self.label}: half-close (shutdown SHUT_WR)")
+        action = f"{self.label}: half-close (shutdown SHUT_WR)"
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+        except OSError as e:
+            self.story.fail(action, "the connection to be open", e.strerror or str(e))
+        self.story.step(action)
 
     def reset(self):
         """Closes with SO_LINGER 0: the peer gets a RST instead of a FIN."""

@@ -7,8 +7,9 @@ import xml.etree.ElementTree as ET
 
 from . import sandbox
 
+ERROR_EXIT = 99  # valgrind's exit status when it found errors (leaks included)
 VALGRIND = ["valgrind", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect",
-            "--error-exitcode=99", "--track-fds=yes", "--num-callers=12",
+            f"--error-exitcode={ERROR_EXIT}", "--track-fds=yes", "--num-callers=12",
             "--vgdb=no"]  # no FIFOs left in /tmp
 LEAK_KINDS = {"Leak_DefinitelyLost", "Leak_IndirectlyLost"}
 STARTUP = 0.5  # valgrind's own start-up, in seconds, measured here

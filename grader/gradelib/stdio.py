@@ -5,6 +5,8 @@ time, Screen reads its stdout file as it grows. Both write each step into the
 story, and an expectation that is not met fails with the whole account.
 """
 
+import os
+import select
 import time
 
 from .failure import show
@@ -19,14 +21,25 @@ class Typist:
         self.program = program
         self.story = story
 
-    def type(self, data):
+    def type(self, data, timeout=5.0):
+        """Writes data to stdin; fails if the program does not read it in time."""
         action = f"type into {self.program.name}'s stdin: {show(data)}"
-        try:
-            self.program.proc.stdin.write(data)
-            self.program.proc.stdin.flush()
-        except (BrokenPipeError, ValueError):
-            self.story.fail(action, f"{self.program.name} to read its stdin",
-                            f"its stdin is closed ({self.program.name} {self.program.status()})")
+        pipe = self.program.proc.stdin
+        os.set_blocking(pipe.fileno(), False)  # a program that never reads cannot block us
+        deadline = time.monotonic() + timeout
+        view = memoryview(data)
+        while view:
+            try:
+                view = view[os.write(pipe.fileno(), view):]
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    self.story.fail(action, f"{self.program.name} to read its stdin",
+                                    f"{len(view)} bytes still unread after {timeout:.0f} s")
+                select.select([], [pipe.fileno()], [], 0.05)
+            except (BrokenPipeError, ValueError, OSError):
+                self.story.fail(action, f"{self.program.name} to read its stdin",
+                                f"its stdin is closed ({self.program.name} "
+                                f"{self.program.status()})")
         self.story.step(action)
 
     def end(self):

@@ -3,7 +3,21 @@
 import json
 import os
 
+import pytest
+
 from .failure import Failure
+
+
+def params(table):
+    """pytest params for a lab's table {suite/name: (points, handout section)}."""
+    return [pytest.param(name, marks=pytest.mark.points(pts), id=name)
+            for name, (pts, _) in table.items()]
+
+
+def grade(request, lab, table, name):
+    """Raises Failure unless the Criterion test `name` of lab passed."""
+    results = load(request.config.getoption("--scratch"), lab)
+    check(results, name, f"labs/{lab.name}/README.md, \"{table[name][1]}\"")
 
 
 def load(scratch, lab):

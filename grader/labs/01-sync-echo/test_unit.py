@@ -20,11 +20,6 @@ UNIT_TESTS = {
 }
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=pytest.mark.points(pts), id=name)
-    for name, (pts, _) in UNIT_TESTS.items()
-])
+@pytest.mark.parametrize("name", unit.params(UNIT_TESTS))
 def test_unit(name, request, lab):
-    results = unit.load(request.config.getoption("--scratch"), lab)
-    section = UNIT_TESTS[name][1]
-    unit.check(results, name, f"labs/{lab.name}/README.md, \"{section}\"")
+    unit.grade(request, lab, UNIT_TESTS, name)

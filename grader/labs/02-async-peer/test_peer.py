@@ -1,0 +1,525 @@
+"""Behaviour of bin/peer (contract sections 0 and 2), over loopback.
+
+The grader plays the other side of the connection (listening for the peer in
+connect mode, connecting to it in listen mode), types into the peer's stdin
+and reads its stdout as it grows. Each test names, in its docstring, the
+mistake it is there to catch.
+"""
+
+import fcntl
+import hashlib
+import os
+import random
+import socket
+import struct
+import termios
+import time
+
+import pytest
+
+from gradelib import faults
+from gradelib.conversation import Conversation, FakeServer
+from gradelib.failure import show
+from gradelib.stdio import Screen, Typist, expect_exit, expect_stderr_has
+
+points = pytest.mark.points
+handout = pytest.mark.handout
+
+AT_ONCE = 2.0  # seconds within which "at once" must have happened
+ENDED_BY_OTHER_SIDE = b"peer: the other side ended the session"
+
+
+def expect_stdout(story, peer, expected, hint=None):
+    """Expects the whole of the peer's stdout to be expected (once it has ended)."""
+    out = peer.stdout()
+    story.check(out == expected, "read all of the peer's stdout", show(expected),
+                show(out), hint)
+
+
+def expect_running(story, peer, why, hint=None):
+    story.check(peer.alive(), f"check that the peer still runs ({why})",
+                "it to keep running", f"the peer {peer.status()}", hint)
+
+
+# -- both directions at once ---------------------------------------------------
+@points(4)
+@handout("poll(2) and its events")
+def test_prints_what_arrives_while_the_user_types_nothing(listen_session):
+    """Catches: a peer that blocks reading stdin (fgets, read) before it reads the
+    socket, or writes received bytes with stdio and no fflush (they stay in the buffer)."""
+    s = listen_session
+    hint = ("nothing was typed, so a read() of stdin blocks: wait for both stdin and "
+            "the socket with poll(2), and write what arrives to stdout at once")
+    s.conn.send(b"first line\n")
+    s.screen.expect(b"first line\n", timeout=AT_ONCE, hint=hint)
+    s.conn.send_pieces([b"second line\n", b"third line\n"])
+    s.screen.expect(b"second line\nthird line\n", timeout=AT_ONCE, hint=hint)
+
+
+@points(4)
+@handout("poll(2) and its events")
+def test_sends_typed_lines_while_the_other_side_is_silent(connect_session):
+    """Catches: a peer that waits for an answer after each line it sends (the echo
+    client's rhythm), or reads stdin in big blocks (fread) before sending anything."""
+    s = connect_session
+    hint = ("the other side answers nothing: send each stdin line as soon as it is "
+            "read, without waiting for the socket")
+    s.keys.type(b"one\n")
+    s.conn.expect_line(b"one\n", timeout=AT_ONCE, hint=hint)
+    s.keys.type(b"two\n")
+    s.conn.expect_line(b"two\n", timeout=AT_ONCE, hint=hint)
+    s.keys.type(b"three\nfour\n")
+    s.conn.expect_line(b"three\n", timeout=AT_ONCE, hint=hint)
+    s.conn.expect_line(b"four\n", timeout=AT_ONCE, hint=hint)
+
+
+@points(2)
+@handout("Sending and receiving")
+def test_prints_received_bytes_without_lf_at_once(connect_session):
+    """Catches: holding received bytes until their line is complete (a prompt such as
+    `password: ` never shows), instead of printing them as they arrive."""
+    s = connect_session
+    s.conn.send(b"password: ")
+    s.screen.expect(b"password: ", timeout=AT_ONCE,
+                    hint="socket bytes go to stdout as soon as they arrive, whole "
+                    "line or not (only a line start that may become `exit` waits)")
+    s.keys.type(b"hunter2\n")
+    s.conn.expect_line(b"hunter2\n")
+
+
+@points(2)
+@handout("Sending and receiving")
+def test_passes_any_byte_unchanged_both_ways(listen_session):
+    """Catches: string functions on payload (strlen, printf("%s"), fputs) that stop
+    at a NUL byte, or text-mode changes to CR and bytes above 127."""
+    s = listen_session
+    down = b"nul\x00inside, cr\r\n\xff\xfe\x80 high bytes\n"
+    s.conn.send(down)
+    s.screen.expect(down, hint="write the received bytes with their count, not as a "
+                    "C string")
+    up = b"typed \x00 nul, cr\r\n\x01\xff\n"
+    s.keys.type(up)
+    s.conn.expect_bytes(up, hint="send the stdin bytes with their count, not as a "
+                        "C string")
+
+
+# -- the exit line ---------------------------------------------------------------
+@points(4)
+@handout("The exit line")
+def test_typed_exit_sends_exit_then_closes_and_exits_0(start, story, fake):
+    """Catches: closing without sending `exit\\n` first, going on reading stdin after
+    it, not closing (waiting for the other side), or an exit status other than 0."""
+    hint = "typing `exit` sends `exit\\n`, closes the connection and exits with 0"
+    peer = start("peer", *fake.address, stdin="pipe")
+    conn = fake.accept(client=peer)
+    keys = Typist(peer, story)
+    keys.type(b"see you\nexit\nnot to be sent\n")
+    conn.expect_line(b"see you\n")
+    conn.expect_line(b"exit\n", hint=hint)
+    conn.expect_eof(hint="after `exit\\n` the peer closes; the lines typed after it "
+                    "are not sent")
+    expect_exit(story, peer, 0, timeout=3.0, hint=hint)
+    conn.close()
+
+    listener = start("peer", "-l", "0", stdin="pipe", ready=True)
+    with Conversation.connect(listener.address, story, "other side") as conn:
+        conn.send(b"hello listener\n")
+        Screen(listener, story).expect(b"hello listener\n")
+        Typist(listener, story).type(b"exit\n")
+        conn.expect_line(b"exit\n", hint=hint + " (in listen mode too)")
+        conn.expect_eof()
+        expect_exit(story, listener, 0, timeout=3.0, hint=hint)
+
+
+@points(2)
+@handout("The exit line")
+def test_a_line_that_only_starts_with_exit_is_not_exit(connect_session, story):
+    """Catches: comparing only the first four bytes (strncmp(line, "exit", 4)), so
+    that `exiting now` ends the session."""
+    s = connect_session
+    s.keys.type(b"exiting now\n")
+    s.conn.expect_line(b"exiting now\n")
+    s.conn.send(b"exit later\n")
+    s.screen.expect(b"exit later\n", hint="only the whole line `exit` ends the session")
+    s.keys.type(b"exits\n")
+    s.conn.expect_line(b"exits\n")
+    expect_running(story, s.peer, "no line was exactly `exit`")
+    s.keys.type(b"still here\n")
+    s.conn.expect_line(b"still here\n")
+
+
+@points(4)
+@handout("The exit line")
+def test_received_exit_ends_the_peer_without_printing_it(connect_session, story):
+    """Catches: printing the received `exit` line, going on after it, no message on
+    stderr, or exiting with a status other than 0."""
+    s = connect_session
+    s.conn.send(b"see you\nexit\n")
+    s.screen.expect(b"see you\n", hint="the bytes before the `exit` line are printed")
+    expect_exit(story, s.peer, 0, timeout=3.0,
+                hint="receiving the line `exit` ends the peer with 0, even though its "
+                "stdin is still open")
+    expect_stdout(story, s.peer, b"see you\n", hint="the `exit` line itself is not printed")
+    expect_stderr_has(story, s.peer, ENDED_BY_OTHER_SIDE)
+
+
+@points(2)
+@handout("The exit line")
+def test_received_exit_split_across_segments_is_still_exit(listen_session, story):
+    """Catches: looking for `exit` in each recv() chunk instead of in each line, so an
+    `exit` that arrives in two pieces (or after other bytes) is printed."""
+    s = listen_session
+    s.conn.send_pieces([b"bye now\nex", b"it\n"], pause=0.2)
+    expect_exit(story, s.peer, 0, timeout=3.0,
+                hint="`ex` then `it\\n` is the line `exit`: keep the start of a line "
+                "that may become `exit` until you know")
+    expect_stdout(story, s.peer, b"bye now\n")
+    expect_stderr_has(story, s.peer, ENDED_BY_OTHER_SIDE)
+
+
+# -- ending a session ------------------------------------------------------------
+@points(5)
+@handout("Half-close")
+def test_end_of_stdin_half_closes_and_the_peer_keeps_printing(connect_session, story):
+    """Catches: close() instead of shutdown(SHUT_WR) at end of stdin, or exiting at end
+    of stdin: what the other side sends after that is lost."""
+    s = connect_session
+    s.keys.type(b"last words\n")
+    s.keys.end()
+    s.conn.expect_line(b"last words\n")
+    s.conn.expect_eof(hint="at end of stdin the peer shuts down its sending half "
+                      "(shutdown(2) with SHUT_WR)")
+    expect_running(story, s.peer, "the other side has not closed yet",
+                   hint="end of stdin ends only the sending half: keep printing what "
+                   "arrives until the other side closes")
+    s.conn.send(b"a late reply\n")
+    s.screen.expect(b"a late reply\n", hint="the receiving half is still open")
+    s.conn.send(b"and another one\n")
+    s.screen.expect(b"and another one\n")
+    s.conn.close_noted()
+    expect_exit(story, s.peer, 0, timeout=3.0,
+                hint="once the other side has closed too, the peer exits with 0")
+
+
+@points(4)
+@handout("Ending a session")
+def test_other_side_closing_ends_the_peer_once_all_is_printed(listen_session, story):
+    """Catches: waiting for end of stdin after the other side has closed (or spinning
+    on recv() returning 0), exiting non-zero, or losing the last bytes held back."""
+    s = listen_session
+    s.conn.send(b"first\nsecond\nex")
+    s.screen.expect(b"first\nsecond\n")  # `ex` may be held back: it may become `exit`
+    s.conn.shutdown_write()
+    expect_exit(story, s.peer, 0, timeout=3.0,
+                hint="the other side's end of stream ends the peer with 0, though its "
+                "stdin is still open")
+    expect_stdout(story, s.peer, b"first\nsecond\nex",
+                  hint="every received byte is printed before the peer exits, also the "
+                  "start of a line held back because it might have become `exit`")
+    s.conn.expect_eof()
+
+
+@points(3)
+@handout("Sending and receiving")
+def test_bytes_without_lf_at_end_of_stdin_are_sent(start, story, fake):
+    """Catches: dropping the last stdin bytes when they have no LF (they wait for a
+    line end that never comes)."""
+    peer = start("peer", *fake.address, stdin=b"a line\nno newline at the end")
+    conn = fake.accept(client=peer)
+    conn.expect_bytes(b"a line\nno newline at the end",
+                      hint="at end of stdin, send the bytes still buffered as they are")
+    conn.expect_eof()
+    conn.close_noted()
+    expect_exit(story, peer, 0, timeout=3.0)
+
+
+@points(3)
+@handout("Sending and receiving")
+def test_stdin_bytes_without_lf_are_sent_once_4096_are_buffered(connect_session, story):
+    """Catches: a peer that waits for a LF forever once its stdin buffer is full (it
+    stops reading stdin, nothing is sent), or that overflows the buffer."""
+    s = connect_session
+    s.keys.type(b"x" * 5000)
+    s.conn.expect_bytes(b"x" * 4096, action="other side: expect the first 4096 bytes "
+                        "of the long line", hint="4096 bytes without LF are sent as they "
+                        "are, even before stdin ends")
+    s.keys.type(b"yz\n")
+    s.conn.expect_bytes(b"x" * 904 + b"yz\n", action="other side: expect the rest of "
+                        "the line (904 bytes and `yz\\n`)")
+
+
+# -- full duplex -----------------------------------------------------------------
+MEGABYTES = 16
+DEADLOCK_BOUND = 20.0  # seconds; the reference needs well under one
+
+
+@points(7)
+@handout("Deadlock when both sides send")
+def test_megabytes_both_ways_at_once_arrive_intact(start, story, fake):
+    """Catches: send() that blocks (no POLLOUT, blocking socket): with both sides
+    sending more than the socket buffers hold, both wait and nothing moves.
+
+    Both directions are in flight at once: the grader starts sending once the
+    peer's own sending has filled the buffers (so the test does not depend on
+    how the peer sizes its reads and writes), and reads only after it has sent
+    everything, as a peer that itself blocks in send() would."""
+    rng = random.Random(2)
+    up = rng.randbytes(MEGABYTES << 20)
+    down = rng.randbytes(MEGABYTES << 20)
+    peer = start("peer", *fake.address, stdin=up)
+    story.step(f"(the peer's stdin is {MEGABYTES} MiB of random bytes, "
+               f"sha256 {_digest(up)})")
+    conn = fake.accept(client=peer)
+    queued = _wait_until_sending_stops(conn.sock)
+    story.step(f"other side: read nothing until the peer's sending stops ({queued} "
+               "bytes wait unread: the socket buffers are full)")
+    deadline = time.monotonic() + DEADLOCK_BOUND
+    hint = ("while the socket cannot take more, keep reading it: use POLLOUT and "
+            "a queue, never a send() that blocks")
+    conn.sock.settimeout(DEADLOCK_BOUND)
+    action = (f"other side: send {MEGABYTES} MiB (sha256 {_digest(down)}) without "
+              "reading, while the peer still has most of its stdin to send")
+    try:
+        conn.sock.sendall(down)
+    except socket.timeout:
+        story.fail(action, f"the peer to take it all within {DEADLOCK_BOUND:.0f} s",
+                   "the peer stopped reading: both sides wait for each other "
+                   "(deadlock)", hint)
+    except OSError as e:
+        story.fail(action, "the peer to take it all", f"{e.strerror or e} "
+                   f"(the peer {peer.status()})", hint)
+    story.step(action)
+    got = _receive_until_eof(conn, deadline)
+    story.check(got == up, f"other side: read until end of stream (within "
+                f"{DEADLOCK_BOUND:.0f} s of the start)", _summary(up),
+                _summary(got, up), hint)
+    conn.close_noted()
+    expect_exit(story, peer, 0, timeout=max(deadline - time.monotonic(), 3.0))
+    out = peer.stdout()
+    story.check(out == down, "read the peer's stdout", _summary(down), _summary(out, down))
+
+
+def _wait_until_sending_stops(sock, still=0.3, bound=5.0):
+    """Waits until no more bytes arrive unread (the peer's send is stuck on full
+    buffers); returns how many wait. Only then does the grader send: a peer that
+    blocks in send() now reads nothing, whatever its recv and send sizes are."""
+    last, since = -1, time.monotonic()
+    deadline = since + bound
+    while time.monotonic() < deadline:
+        queued = struct.unpack("i", fcntl.ioctl(sock, termios.FIONREAD, b"\0" * 4))[0]
+        if queued != last:
+            last, since = queued, time.monotonic()
+        elif time.monotonic() - since >= still:
+            break
+        time.sleep(0.01)
+    return last
+
+
+def _receive_until_eof(conn, deadline):
+    data = bytearray()
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return bytes(data)
+        conn.sock.settimeout(left)
+        try:
+            chunk = conn.sock.recv(1 << 20)
+        except OSError:  # time-out or reset: the check shows what came
+            return bytes(data)
+        if not chunk:
+            return bytes(data)
+        data += chunk
+
+
+def _digest(data):
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def _summary(data, expected=None):
+    """'16777216 bytes, sha256 ...', and where data first differs from expected."""
+    text = f"{len(data)} bytes, sha256 {_digest(data)}"
+    if expected is None or data == expected:
+        return text
+    same = next((i for i, (a, b) in enumerate(zip(data, expected)) if a != b),
+                min(len(data), len(expected)))
+    if same < min(len(data), len(expected)):
+        return text + f" (first difference at byte {same})"
+    ends = "stops" if len(data) < len(expected) else "goes on"
+    return text + f" (the first {same} bytes are right, then it {ends})"
+
+
+FAULTS_KINDS = faults.SHORT  # the peer installs no signal handler: no EINTR
+LETTERS = b"abcdefghij klmnopqrstuvwxyz"
+
+
+@points(3)
+@handout("Sending and receiving")
+def test_short_sends_and_short_reads_lose_no_byte(start, story, fake, request, workdir):
+    """Catches: taking a send() as complete when the socket took only part of the
+    queue (the rest is lost), or mishandling a recv() that returns a few bytes."""
+    lib = faults.build(os.path.join(request.config.getoption("--scratch"), "faults"))
+    seed = faults.seed_for("02-async-peer/short_sends_and_short_reads")
+    rng = random.Random(seed)
+    up = _lines(rng, 64 << 10)
+    down = _lines(rng, 64 << 10)
+    log = os.path.join(workdir, "faults.log")
+    peer = start("peer", *fake.address, stdin=up,
+                 env=faults.env(lib, seed, FAULTS_KINDS, log=log))
+    story.step(faults.describe(seed, FAULTS_KINDS, "peer") +
+               f"; its stdin is {len(up)} bytes of lines, sha256 {_digest(up)}")
+    conn = fake.accept(client=peer)
+    deadline = time.monotonic() + 10.0
+    conn.send(down, note=" (64 KiB of lines)")
+    got = _receive_until_eof(conn, deadline)
+    hint = ("send() and recv() may move fewer bytes than asked: consume from the queue "
+            "only what send() returned")
+    story.check(got == up, "other side: read until end of stream", _summary(up),
+                _summary(got, up), hint)
+    conn.close_noted()
+    expect_exit(story, peer, 0, timeout=3.0)
+    out = peer.stdout()
+    story.check(out == down, "read the peer's stdout", _summary(down),
+                _summary(out, down), hint)
+    if not faults.read_log(log):  # the peer used calls the library does not cut
+        story.step("(no fault was injected: the peer uses no send/recv/read/write "
+                   "on its socket)")
+
+
+def _lines(rng, size):
+    """About size bytes of text lines of random lengths (1 to 300 bytes)."""
+    out = bytearray()
+    while len(out) < size:
+        n = rng.randrange(300)
+        out += bytes(rng.choice(LETTERS) for _ in range(n)) + b"\n"
+    return bytes(out)
+
+
+# -- listen mode -----------------------------------------------------------------
+@points(4)
+@handout("One session at a time")
+def test_second_client_is_refused_once_the_first_is_in(listen_session, story):
+    """Catches: keeping the listening socket open after accept(2): a second client's
+    connect succeeds (into the backlog) instead of being refused."""
+    s = listen_session
+    s.conn.send(b"I am the first\n")
+    s.screen.expect(b"I am the first\n")
+    second = socket.socket()
+    second.settimeout(AT_ONCE)
+    try:
+        second.connect(s.peer.address)
+        came = "the connection was accepted into the listen backlog"
+    except ConnectionRefusedError:
+        came = None
+    except OSError as e:
+        came = e.strerror or str(e)
+    finally:
+        second.close()
+    story.check(came is None, "second client: connect", "Connection refused", came,
+                hint="close the listening socket right after accept(2)")
+    s.keys.type(b"still talking to the first\n")
+    s.conn.expect_line(b"still talking to the first\n")
+
+
+@points(2)
+@handout("Connecting and listening")
+def test_resolves_names_and_ipv6_and_binds_b(start, story):
+    """Catches: inet_addr()/inet_pton() or AF_INET hints instead of getaddrinfo(3)
+    (no names, no IPv6), or ignoring -b in listen mode."""
+    for host, listen_on in (("localhost", "127.0.0.1"), ("::1", "::1")):
+        with FakeServer(story, host=listen_on, label="other side") as fake:
+            peer = start("peer", host, fake.address[1], stdin="pipe")
+            with fake.accept(client=peer) as conn:
+                Typist(peer, story).type(b"ping\n")
+                conn.expect_line(b"ping\n")
+                conn.close_noted()
+    peer = start("peer", "-l", "-b", "::1", "0", stdin="pipe", ready=True)
+    story.check(peer.address[0] == "::1", "read the address of `-b ::1`",
+                "`listening on [::1]:PORT`", f"{peer.address[0]}")
+    with Conversation.connect(peer.address, story, "other side") as conn:
+        conn.send(b"over IPv6\n")
+        Screen(peer, story).expect(b"over IPv6\n")
+
+
+# -- netcat ----------------------------------------------------------------------
+@points(3)
+@handout("Interoperating with netcat")
+def test_netcat_connects_to_the_listening_peer(start, story, netcat):
+    """Catches: a peer that nc cannot talk to: bytes changed or held, no exit when nc
+    half-closes (nc -N at the end of its stdin), or a status other than 0."""
+    peer = start("peer", "-l", "0", stdin="pipe", ready=True)
+    nc = netcat("-N", *peer.address)
+    peer_keys, peer_screen = Typist(peer, story), Screen(peer, story)
+    nc_keys, nc_screen = Typist(nc, story), Screen(nc, story)
+    peer_keys.type(b"hello nc, from peer\n")
+    nc_screen.expect(b"hello nc, from peer\n")
+    nc_keys.type(b"hello peer, from nc\nand a second line\n")
+    peer_screen.expect(b"hello peer, from nc\nand a second line\n")
+    peer_keys.type(b"bye\n")
+    nc_screen.expect(b"bye\n")
+    nc_keys.end()
+    expect_exit(story, peer, 0, timeout=3.0,
+                hint="nc -N shuts down its sending half at the end of its stdin: "
+                "the peer then exits with 0")
+    expect_exit(story, nc, 0, timeout=3.0)
+    expect_stdout(story, peer, b"hello peer, from nc\nand a second line\n")
+
+
+@points(3)
+@handout("Interoperating with netcat")
+def test_peer_connects_to_listening_netcat(start, story, netcat_listening):
+    """Catches: a peer that nc -l cannot talk to: bytes changed or held, or one that does
+    not exit once nc leaves after the peer's end of stdin."""
+    nc, port = netcat_listening()
+    peer = start("peer", "127.0.0.1", port, stdin="pipe")
+    peer_keys, peer_screen = Typist(peer, story), Screen(peer, story)
+    nc_keys, nc_screen = Typist(nc, story), Screen(nc, story)
+    nc_keys.type(b"hello peer, from nc -l\n")
+    peer_screen.expect(b"hello peer, from nc -l\n")
+    peer_keys.type(b"hello nc, from peer\nsecond line\n")
+    nc_screen.expect(b"hello nc, from peer\nsecond line\n")
+    nc_keys.type(b"bye\n")
+    peer_screen.expect(b"bye\n")
+    peer_keys.type(b"the end, without LF")
+    peer_keys.end()
+    nc_screen.expect(b"the end, without LF")
+    expect_exit(story, nc, 0, timeout=3.0,
+                hint="nc exits when its network input ends: the peer's end of stdin "
+                "must shut down the peer's sending half")
+    expect_exit(story, peer, 0, timeout=3.0,
+                hint="nc closed the connection: the peer exits with 0")
+
+
+# -- errors ----------------------------------------------------------------------
+@points(2)
+@handout("Command line and output")
+def test_refused_connection_exits_1_with_a_message(start, story):
+    """Catches: a crash, a silent exit, an exit status other than 1, or a message
+    without the `peer: ` prefix (perror instead of err(3)) when nothing listens."""
+    holder = socket.socket()  # a bound port with no listen(): connect is refused
+    holder.bind(("127.0.0.1", 0))
+    port = holder.getsockname()[1]
+    try:
+        peer = start("peer", "127.0.0.1", port, stdin="pipe")
+        expect_exit(story, peer, 1, timeout=3.0)
+    finally:
+        holder.close()
+    err = peer.stderr()
+    story.check(err.startswith(b"peer: ") and b"refused" in err,
+                "read the peer's stderr",
+                "a line like `peer: connect 127.0.0.1:PORT: Connection refused`",
+                show(err))
+
+
+@points(2)
+@handout("Command line and output")
+def test_usage_errors_exit_with_2(start, story):
+    """Catches: crashing (reading argv past its end) or exiting 0/1 on bad arguments."""
+    for args in ((), ("-l",), ("127.0.0.1",), ("-z", "127.0.0.1", "9"),
+                 ("127.0.0.1", "9", "extra"), ("-l", "0", "extra")):
+        peer = start("peer", *args)
+        code = peer.wait(3.0)
+        shown = " ".join(["bin/peer", *args])
+        story.check(code == 2, f"`{shown}` is bad usage", "exit status 2 and a usage "
+                    "line on stderr", peer.status())
+        story.check(peer.stderr().strip() != b"", f"`{shown}` explains itself",
+                    "a usage line on stderr", "nothing on stderr")
