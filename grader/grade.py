@@ -104,7 +104,7 @@ def run_tests(chosen, scratch, args, notes):
     argv = [sys.executable, "-m", "pytest", *[lab.tests_dir for lab in chosen],
             "-p", "gradelib.plugin", f"--scratch={scratch}", f"--results={results}",
             f"--basetemp={os.path.join(scratch, 'pytest')}",
-            "-q", "--tb=no", "-rN", "--no-header", "-p", "no:cacheprovider"]
+            "-q", "--tb=no", "-rN", "--no-header", "--no-summary", "-p", "no:cacheprovider"]
     if args.jobs > 1:
         argv += ["-n", str(args.jobs), "--dist", "loadfile"]
     if args.test:
@@ -119,6 +119,9 @@ def run_tests(chosen, scratch, args, notes):
         notes.append("graded without the sandbox (it needs root): the programs ran as "
                      "you, with resource limits only")
     out = subprocess.DEVNULL if args.quiet else None
+    if not args.quiet:
+        print("testing (. passed, F failed, E failed while setting up; details below)",
+              flush=True)
     status = subprocess.run(argv, cwd=GRADER_DIR, stdout=out,
                             preexec_fn=process.die_with_parent).returncode
     if not os.path.exists(results):
