@@ -8,6 +8,8 @@
 #   make handout                    the student archive (no solutions)
 #   make flaky N=20                 grade the reference N times, cores busy; any change?
 #   make bench                      time the grading of every lab (reference and skeleton)
+#   make slides                     the chapters' slides and notes as HTML (slides-notes/build/)
+#   make slides PDF=1               the same, and a PDF of each deck (needs Debian's chromium)
 
 PYTHON     := /usr/bin/python3
 SUBMISSION ?= labs
@@ -21,7 +23,7 @@ GRADE_ARGS := --submission '$(SUBMISSION)' --report-dir '$(REPORT_DIR)' --jobs $
 
 N          ?= 20
 
-.PHONY: all grade test deps handout flaky bench clean format check-format
+.PHONY: all grade test deps handout flaky bench slides clean format check-format
 
 all: grade
 
@@ -43,6 +45,9 @@ flaky: deps
 bench: deps
 	@$(PYTHON) grader/bench.py $(if $(LAB),--lab '$(LAB)')
 
+slides: deps
+	@$(PYTHON) slides-notes/build.py $(if $(PDF),--pdf)
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
@@ -50,5 +55,5 @@ check-format:
 	@clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(REPORT_DIR) dist
+	rm -rf $(REPORT_DIR) dist slides-notes/build
 	for d in labs/*/ solutions/*/; do $(MAKE) -s -C $$d clean; done
