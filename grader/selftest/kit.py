@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -47,6 +48,31 @@ def run_killable(argv, timeout, env=None):
     done = subprocess.CompletedProcess(argv, proc.returncode, out, err)
     done.timed_out = timed_out
     return done
+
+
+def patch_header(path):
+    """{key: [values]} from the `Key: value` lines of a patch, before its diff."""
+    fields = {}
+    with open(path) as f:
+        for line in f:
+            if line.startswith("--- "):
+                break
+            key, _, value = line.partition(":")
+            if value.strip():
+                fields.setdefault(key.strip().lower(), []).append(value.strip())
+    return fields
+
+
+def patched_solution(lab_name, patch, tree):
+    """Copies solutions/<lab_name> to tree (no build outputs) and applies patch.
+
+    Fails the calling test, with patch's words, if it no longer applies."""
+    shutil.copytree(os.path.join(labs.KIT_DIR, "solutions", lab_name), tree,
+                    ignore=shutil.ignore_patterns("bin", "build"))
+    with open(patch) as f:
+        applied = subprocess.run(["patch", "-p1", "--batch", "--forward", "-s"], cwd=tree,
+                                 stdin=f, capture_output=True, text=True)
+    assert applied.returncode == 0, f"{patch} no longer applies:\n{applied.stdout}"
 
 
 def total(tests):

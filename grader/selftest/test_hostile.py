@@ -32,7 +32,6 @@ need the sandbox are skipped.
 import glob
 import os
 import shutil
-import subprocess
 import tempfile
 import threading
 import time
@@ -51,16 +50,7 @@ SCRATCH_ROOT = "/var/lib/socketlab-grader"  # grade.py's scratch folders, when s
 TMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
 
 
-def _header(path):
-    fields = {}
-    with open(path) as f:
-        for line in f:
-            if line.startswith("--- "):
-                break
-            key, _, value = line.partition(":")
-            if value.strip():
-                fields.setdefault(key.strip().lower(), []).append(value.strip())
-    return fields
+_header = kit.patch_header
 
 
 def _id(path):
@@ -283,12 +273,7 @@ class Graded:
         file by which the run's scratch folder is found."""
         submission = tmp_path / "submission"
         tree = submission / self.lab
-        shutil.copytree(os.path.join(labs.KIT_DIR, "solutions", self.lab), tree,
-                        ignore=shutil.ignore_patterns("bin", "build"))
-        with open(case) as f:
-            applied = subprocess.run(["patch", "-p1", "--batch", "--forward", "-s"],
-                                     cwd=tree, stdin=f, capture_output=True, text=True)
-        assert applied.returncode == 0, f"the patch no longer applies:\n{applied.stdout}"
+        kit.patched_solution(self.lab, case, tree)
         for path in tree.rglob("*"):
             text = path.read_text(errors="replace") if path.is_file() else ""
             if "@MARKER@" in text or "@KIT_DIR@" in text:
@@ -362,10 +347,7 @@ def test_build_bound_can_be_set_for_a_run(tmp_path):
     case = os.path.join(HERE, "hostile", "01-sync-echo", "build-never-ends.patch")
     submission = tmp_path / "submission"
     tree = submission / "01-sync-echo"
-    shutil.copytree(os.path.join(labs.KIT_DIR, "solutions", "01-sync-echo"), tree,
-                    ignore=shutil.ignore_patterns("bin", "build"))
-    with open(case) as f:
-        subprocess.run(["patch", "-p1", "--batch", "-s"], cwd=tree, stdin=f, check=True)
+    kit.patched_solution("01-sync-echo", case, tree)
     marker = f"socketlab-hostile-{uuid.uuid4().hex[:12]}"
     (tree / f"HOSTILE-{marker}").touch()
     uid_base = sandbox.pick_uid_base()

@@ -15,28 +15,13 @@ headed by the mistake it makes and the tests that must catch it:
 
 import glob
 import os
-import shutil
-import subprocess
 
 import pytest
 
-from gradelib import labs
 
 import kit
 
 VARIANTS = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "variants", "*", "*.patch")))
-
-
-def _header(path):
-    fields = {}
-    with open(path) as f:
-        for line in f:
-            if line.startswith("--- "):
-                break
-            key, _, value = line.partition(":")
-            if value:
-                fields[key.strip().lower()] = value.strip()
-    return fields
 
 
 def _id(path):
@@ -51,16 +36,10 @@ def _k_term(name):
 @pytest.mark.parametrize("variant", VARIANTS, ids=[_id(v) for v in VARIANTS])
 def test_variant_loses_the_points_of_its_tests(variant, tmp_path):
     lab = os.path.basename(os.path.dirname(variant))
-    header = _header(variant)
-    catches = header["catches"].split()
+    header = kit.patch_header(variant)
+    catches = " ".join(header.get("catches", [])).split()
     assert catches, f"{variant} names no test in its Catches: line"
-    tree = tmp_path / "submission" / lab
-    shutil.copytree(os.path.join(labs.KIT_DIR, "solutions", lab), tree,
-                    ignore=shutil.ignore_patterns("bin", "build"))
-    with open(variant) as f:
-        applied = subprocess.run(["patch", "-p1", "--batch", "--forward", "-s"], cwd=tree,
-                                 stdin=f, capture_output=True, text=True)
-    assert applied.returncode == 0, f"the patch no longer applies:\n{applied.stdout}"
+    kit.patched_solution(lab, variant, tmp_path / "submission" / lab)
     only = " or ".join(_k_term(t) for t in catches)
     proc, by_lab = kit.grade(tmp_path / "submission", tmp_path / "reports", lab=lab[:2],
                              test=only)
@@ -68,6 +47,6 @@ def test_variant_loses_the_points_of_its_tests(variant, tmp_path):
     assert tests, proc.stdout + proc.stderr
     assert kit.grader_errors(tests) == []
     not_caught = [t for t in catches if tests.get(t, {}).get("status") != "failed"]
-    assert not not_caught, (f"{header.get('mistake')}\nthese tests did not catch it: "
+    assert not not_caught, (f"{header.get('mistake', [''])[0]}\nthese tests did not catch it: "
                             f"{not_caught}\nfailed instead: {kit.failed(tests)}")
     assert tests["build"]["status"] == "passed", "a variant must build"
