@@ -5,6 +5,7 @@ the test's Story; an expectation that is not met raises Failure with the
 whole story, so a test reads like the rule it checks.
 """
 
+import contextlib
 import socket
 import struct
 import time
@@ -225,3 +226,15 @@ class FakeServer:
 
     def __exit__(self, *exc):
         self.close()
+
+
+@contextlib.contextmanager
+def refusing_port(host="127.0.0.1"):
+    """A port where connect() is refused: bound by the grader, never listened on,
+    so no other program can take it while the test runs."""
+    holder = socket.socket()
+    holder.bind((host, 0))
+    try:
+        yield holder.getsockname()[1]
+    finally:
+        holder.close()

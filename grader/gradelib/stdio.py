@@ -124,3 +124,10 @@ def expect_stderr_has(story, program, text, hint=None):
     err = program.stderr()
     story.check(text in err, f"read {program.name}'s stderr",
                 f"a line with {show(text)}", show(err) if err else "nothing", hint)
+
+
+def expect_stdout(story, program, expected, hint=None):
+    """Expects the whole of the program's stdout to be expected (once it has ended)."""
+    out = program.stdout()
+    story.check(out == expected, f"read all of {program.name}'s stdout", show(expected),
+                show(out), hint)

@@ -4,14 +4,13 @@ The client talks to a test server that the grader scripts: it can answer
 something other than an echo, hold its reply back, split it, or hang up.
 """
 
-import socket
 
 import pytest
 
 from gradelib import faults
-from gradelib.conversation import FakeServer
+from gradelib.conversation import FakeServer, refusing_port
 from gradelib.failure import show
-from gradelib.stdio import expect_exit
+from gradelib.stdio import expect_exit, expect_stdout
 
 points = pytest.mark.points
 handout = pytest.mark.handout
@@ -28,11 +27,6 @@ def fake(story):
 def client_for(start, fake, stdin, host=None):
     host = host or fake.address[0]
     return start("echo-client", host, fake.address[1], stdin=stdin)
-
-
-def expect_stdout(story, client, expected):
-    out = client.stdout()
-    story.check(out == expected, "read the client's stdout", show(expected), show(out))
 
 
 @points(2)
@@ -148,14 +142,9 @@ def test_client_reports_the_server_closing(start, fake, story):
 @handout("Command line and output")
 def test_client_reports_a_refused_connection(start, story):
     """Catches: a crash or a silent exit when nothing listens on the port."""
-    holder = socket.socket()  # a bound port with no listen(): connect is refused
-    holder.bind(("127.0.0.1", 0))
-    port = holder.getsockname()[1]
-    try:
+    with refusing_port() as port:
         client = start("echo-client", "127.0.0.1", port, stdin=b"hello\n")
         expect_exit(story, client, 1)
-    finally:
-        holder.close()
     err = client.stderr()
     story.check(err.startswith(b"echo-client: ") and b"refused" in err,
                 "read the client's stderr",

@@ -18,22 +18,15 @@ import time
 import pytest
 
 from gradelib import faults
-from gradelib.conversation import Conversation, FakeServer
+from gradelib.conversation import Conversation, FakeServer, refusing_port
 from gradelib.failure import show
-from gradelib.stdio import Screen, Typist, expect_exit, expect_stderr_has
+from gradelib.stdio import Screen, Typist, expect_exit, expect_stderr_has, expect_stdout
 
 points = pytest.mark.points
 handout = pytest.mark.handout
 
 AT_ONCE = 2.0  # seconds within which "at once" must have happened
 ENDED_BY_OTHER_SIDE = b"peer: the other side ended the session"
-
-
-def expect_stdout(story, peer, expected, hint=None):
-    """Expects the whole of the peer's stdout to be expected (once it has ended)."""
-    out = peer.stdout()
-    story.check(out == expected, "read all of the peer's stdout", show(expected),
-                show(out), hint)
 
 
 def expect_running(story, peer, why, hint=None):
@@ -495,14 +488,9 @@ def test_peer_connects_to_listening_netcat(start, story, netcat_listening):
 def test_refused_connection_exits_1_with_a_message(start, story):
     """Catches: a crash, a silent exit, an exit status other than 1, or a message
     without the `peer: ` prefix (perror instead of err(3)) when nothing listens."""
-    holder = socket.socket()  # a bound port with no listen(): connect is refused
-    holder.bind(("127.0.0.1", 0))
-    port = holder.getsockname()[1]
-    try:
+    with refusing_port() as port:
         peer = start("peer", "127.0.0.1", port, stdin="pipe")
         expect_exit(story, peer, 1, timeout=3.0)
-    finally:
-        holder.close()
     err = peer.stderr()
     story.check(err.startswith(b"peer: ") and b"refused" in err,
                 "read the peer's stderr",
