@@ -56,4 +56,4 @@ check-format:
 
 clean:
 	rm -rf $(REPORT_DIR) dist slides-notes/build
-	for d in labs/*/ solutions/*/; do $(MAKE) -s -C $$d clean; done
+	for d in labs/*/; do $(MAKE) -s -C $$d clean; done

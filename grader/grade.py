@@ -9,7 +9,6 @@ usage, 3 when the grader itself failed (a bug to report).
 """
 
 import argparse
-import json
 import os
 import shutil
 import signal
@@ -20,7 +19,7 @@ import tempfile
 GRADER_DIR = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, GRADER_DIR)
 
-from gradelib import build, criterion, labs, process, reports, sandbox  # noqa: E402
+from gradelib import build, criterion, labs, process, reports, results, sandbox  # noqa: E402
 
 
 def parse_args(argv):
@@ -48,12 +47,12 @@ def select_labs(args):
         for sel in args.lab:
             lab = labs.find(sel)
             if lab is None:
-                known = ", ".join(lab.name for lab in labs.LABS)
-                sys.exit(f"grade: no lab {sel!r}; the grader knows: {known}")
+                sys.exit(f"grade: no lab {sel!r}; the grader knows: "
+                         f"{', '.join(labs.names())}")
             chosen.append(lab)
         return chosen
-    return [lab for lab in labs.LABS
-            if os.path.isdir(os.path.join(args.submission, lab.name))]
+    return [labs.load(name) for name in labs.names()
+            if os.path.isdir(os.path.join(args.submission, name))]
 
 
 def build_all(chosen, submission, scratch, say):
@@ -100,11 +99,11 @@ def run_tests(chosen, scratch, args, notes):
     """Runs pytest over the chosen labs; returns (entries, pytest status).
 
     What the student should know about how it ran is added to notes."""
-    results = os.path.join(scratch, "results.json")
+    results_path = os.path.join(scratch, "results.json")
     argv = [sys.executable, "-m", "pytest", *[lab.tests_dir for lab in chosen],
-            "-p", "gradelib.plugin", f"--scratch={scratch}", f"--results={results}",
+            "-p", "gradelib.plugin", f"--scratch={scratch}", f"--results={results_path}",
             f"--basetemp={os.path.join(scratch, 'pytest')}",
-            "-q", "--tb=no", "-rN", "--no-header", "--no-summary", "-p", "no:cacheprovider"]
+            "-p", "no:terminal", "-p", "no:cacheprovider"]
     if args.jobs > 1:
         argv += ["-n", str(args.jobs), "--dist", "loadfile"]
     if args.test:
@@ -120,14 +119,14 @@ def run_tests(chosen, scratch, args, notes):
                      "you, with resource limits only")
     out = subprocess.DEVNULL if args.quiet else None
     if not args.quiet:
+        argv.append("--progress")
         print("testing (. passed, F failed, E failed while setting up; details below)",
               flush=True)
     status = subprocess.run(argv, cwd=GRADER_DIR, stdout=out,
                             preexec_fn=process.die_with_parent).returncode
-    if not os.path.exists(results):
+    if not os.path.exists(results_path):
         return [], status
-    with open(results) as f:
-        return json.load(f), status
+    return results.load(results_path), status
 
 
 def _stop(signo, frame):
@@ -139,7 +138,11 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGHUP, _stop)
     args = parse_args(argv)
-    chosen = select_labs(args)
+    try:
+        chosen = select_labs(args)
+    except labs.LabError as e:
+        print(f"grade: {e}: this is a grader error, please report it", file=sys.stderr)
+        return 3
     if not chosen:
         sys.exit(f"grade: no lab folder (01-sync-echo, ...) in {args.submission}")
     say = (lambda msg: None) if args.quiet else (lambda msg: print(msg, flush=True))
@@ -172,7 +175,7 @@ def main(argv=None):
     reports.write_all(args.report_dir, entries, notes)
     if args.quiet:
         for lab, (s, m, bs, bm) in reports.lab_totals(
-                [e for e in entries if e["name"] != "build"]).items():
+                [e for e in entries if not e.is_build]).items():
             print(f"{lab} {s}/{m}" + (f" bonus {bs}/{bm}" if bm else ""))
     else:
         print()
@@ -181,7 +184,7 @@ def main(argv=None):
             print(f"note: {note}")
         print(f"reports: {os.path.relpath(args.report_dir)}/results.json, "
               f"{os.path.relpath(args.report_dir)}/junit.xml")
-    errors = [e for e in entries if e["kind"] == "grader-error"]
+    errors = [e for e in entries if e.kind == "grader-error"]
     return 3 if errors else 0
 
 

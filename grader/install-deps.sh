@@ -1,5 +1,5 @@
 #!/bin/sh
-# Installs the Debian packages the grader needs, once; quiet when all are there.
+# Installs the Debian packages the kit needs, once; quiet when all are there.
 set -eu
 here=$(dirname "$0")
 packages=$(grep -v '^#' "$here/packages.txt" | tr '\n' ' ')
@@ -8,8 +8,13 @@ for p in $packages; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
 		missing="$missing $p"
 done
+# npm: NodeSource's nodejs bundles it (and conflicts with Debian's npm package);
+# Debian's nodejs comes without it. Ask for Debian's npm only when none is there.
+if ! command -v npm >/dev/null 2>&1; then
+	missing="$missing npm"
+fi
 [ -z "$missing" ] && exit 0
-echo "installing what the grader needs:$missing"
+echo "installing what the kit needs:$missing"
 if [ "$(id -u)" -ne 0 ]; then
 	echo "not root: run   sudo apt-get install -y$missing   then try again" >&2
 	exit 1

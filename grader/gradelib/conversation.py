@@ -1,45 +1,63 @@
-"""Talking to the student's programs over loopback, one written step at a time.
+"""Talking to the student's programs, one written step at a time.
 
-A Conversation wraps one connected TCP socket. Each action is written into
-the test's Story; an expectation that is not met raises Failure with the
-whole story, so a test reads like the rule it checks.
+A Conversation wraps one connected stream socket: TCP over loopback (the
+address is (host, port)) or AF_UNIX (the address is the socket's path). Each
+action is written into the test's Story; an expectation that is not met
+raises Failure with the whole story, so a test reads like the rule it checks.
+
+The bytes are lines or binary frames. For frames a lab gives a codec (see
+gradelib.frames); send_frame and expect_frame then show each frame decoded
+and its bytes in hex.
 """
 
 import contextlib
+import ipaddress
 import socket
 import struct
 import time
 
+from . import frames
 from .failure import show
+from .process import format_address
 
 DEFAULT_WAIT = 3.0
 
 
-class Conversation:
-    """One TCP connection driven by the grader (as client or as server side)."""
+def family_of(address):
+    """AF_UNIX for a path, AF_INET6 or AF_INET for (host, port) with a numeric host."""
+    if isinstance(address, str):
+        return socket.AF_UNIX
+    version = ipaddress.ip_address(address[0].split("%")[0]).version
+    return socket.AF_INET6 if version == 6 else socket.AF_INET
 
-    def __init__(self, sock, story, label):
+
+class Conversation:
+    """One stream connection driven by the grader (as client or as server side)."""
+
+    def __init__(self, sock, story, label, codec=None):
         self.sock = sock
         self.story = story
         self.label = label
+        self.codec = codec  # for send_frame / expect_frame
         self.pending = b""  # bytes received but not yet matched
 
     # -- making one ---------------------------------------------------------
     @classmethod
-    def connect(cls, address, story, label="client"):
-        host, port = address
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    def connect(cls, address, story, label="client", codec=None, timeout=DEFAULT_WAIT):
+        """Connects to address ((host, port), or an AF_UNIX path)."""
+        family = family_of(address)
         sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.settimeout(DEFAULT_WAIT)
+        sock.settimeout(timeout)
+        action = f"{label}: connect {fmt(address)}"
         try:
-            sock.connect((host, port))
+            sock.connect(address)
         except OSError as e:
             sock.close()
-            story.fail(f"{label}: connect {fmt(address)}", "the connection to be accepted",
-                       f"{e.strerror or e}")
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        story.step(f"{label}: connect {fmt(address)}")
-        return cls(sock, story, label)
+            story.fail(action, "the connection to be accepted", f"{e.strerror or e}")
+        if family != socket.AF_UNIX:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        story.step(action)
+        return cls(sock, story, label, codec)
 
     def __enter__(self):
         return self
@@ -162,6 +180,59 @@ class Conversation:
         came = show(got) if got else ("the connection closed" if state == "eof" else state)
         self.story.fail(action, "silence", came, hint)
 
+    # -- frames (with the lab's codec) -----------------------------------------
+    def send_frame(self, frame, note=""):
+        """Sends one frame in one write."""
+        data = self.codec.encode(frame)
+        action = f"{self.label}: send {frames.shown(self.codec, frame)}{note}"
+        try:
+            self.sock.sendall(data)
+        except OSError as e:
+            self.story.fail(action, "the peer to take the bytes", f"{e.strerror or e}")
+        self.story.step(action)
+
+    def next_frame(self, timeout=DEFAULT_WAIT):
+        """(frame, its bytes, None) for the next frame, or (None, bytes, what came
+        instead) when no whole valid frame arrives in time."""
+        bad = []
+
+        def whole(pending):
+            try:
+                return self.codec.decode(pending) is not None
+            except ValueError as e:
+                bad.append(str(e))
+                return True
+        state = self._recv_until(whole, timeout)
+        if bad:
+            got, self.pending = self.pending, b""
+            return None, got, f"bytes that are not a valid frame ({bad[0]}): {frames.hex_of(got)}"
+        decoded = self.codec.decode(self.pending) if self.pending else None
+        if decoded is None:
+            got, self.pending = self.pending, b""
+            what = f"{len(got)} bytes, not a whole frame {frames.hex_of(got)}" if got \
+                else "nothing"
+            return None, got, _what_came_text(what, state, timeout)
+        frame, used = decoded
+        raw, self.pending = self.pending[:used], self.pending[used:]
+        return frame, raw, None
+
+    def expect_frame(self, expected, timeout=DEFAULT_WAIT, hint=None):
+        """Expects the next frame to equal expected; returns it."""
+        return self.expect_frame_where(lambda f: f == expected,
+                                       frames.shown(self.codec, expected), timeout, hint)
+
+    def expect_frame_where(self, test, description, timeout=DEFAULT_WAIT, hint=None):
+        """Expects the next frame to pass test(frame); description says what that is."""
+        action = f"{self.label}: expect {description}"
+        frame, raw, instead = self.next_frame(timeout)
+        if instead is not None:
+            self.story.fail(action, description, instead, hint)
+        if not test(frame):
+            self.story.fail(action, description,
+                            f"{self.codec.describe(frame)}  {frames.hex_of(raw)}", hint)
+        self.story.step(action)
+        return frame
+
     def receive_all(self, size, timeout=DEFAULT_WAIT):
         """Returns up to size bytes gathered within timeout (no expectation)."""
         self._recv_until(lambda p: len(p) >= size, timeout)
@@ -170,7 +241,10 @@ class Conversation:
 
 
 def _what_came(got, state, timeout):
-    what = show(got) if got else "nothing"
+    return _what_came_text(show(got) if got else "nothing", state, timeout)
+
+
+def _what_came_text(what, state, timeout):
     if state == "eof":
         return f"{what}, then the connection closed"
     if state == "timeout":
@@ -181,21 +255,20 @@ def _what_came(got, state, timeout):
 
 
 def fmt(address):
-    host, port = address
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return format_address(address)
 
 
 class FakeServer:
     """A listening socket the grader owns, to test a student's client."""
 
-    def __init__(self, story, host="127.0.0.1", label="test server"):
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self.sock = socket.socket(family, socket.SOCK_STREAM)
+    def __init__(self, story, host="127.0.0.1", label="test server", codec=None):
+        self.sock = socket.socket(family_of((host, 0)), socket.SOCK_STREAM)
         self.sock.bind((host, 0))  # the grader keeps it open: no race
         self.sock.listen(8)
         self.address = (host, self.sock.getsockname()[1])
         self.story = story
         self.label = label
+        self.codec = codec
         story.step(f"{label}: listen on {fmt(self.address)}")
 
     def accept(self, timeout=DEFAULT_WAIT, client=None):
@@ -216,7 +289,7 @@ class FakeServer:
                                 f"no connection within {timeout:.1f} s")
         conn.settimeout(DEFAULT_WAIT)
         self.story.step(f"{self.label}: accept a connection")
-        return Conversation(conn, self.story, self.label)
+        return Conversation(conn, self.story, self.label, self.codec)
 
     def close(self):
         self.sock.close()

@@ -1,11 +1,14 @@
 """Running a program under Valgrind memcheck and reading what it found."""
 
+import contextlib
 import glob
 import os
 import re
 import xml.etree.ElementTree as ET
 
-from . import sandbox
+from . import build, labs, sandbox
+from .failure import Failure, Story
+from .process import Program
 
 ERROR_EXIT = 99  # valgrind's exit status when it found errors (leaks included)
 VALGRIND = ["valgrind", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect",
@@ -98,3 +101,124 @@ def _read_open_fds(log_path):
             continue
         found.append(m.group(1).rstrip(": "))
     return found
+
+
+# -- a realistic session under Valgrind, and the tests that judge it ----------
+class Session:
+    """One session of a lab's programs under memcheck, run once per test module.
+
+    A module-scoped fixture makes it, drives it inside `with session.running():`
+    and yields it; each memory-check test then judges one finding. A test
+    scores only if the session ran to its end: what a program leaves behind is
+    judged at the end the contract describes, never on a session cut short (a
+    skeleton that does nothing must not earn memory points).
+
+        @pytest.fixture(scope="module")
+        def run(request, tmp_path_factory):
+            s = memcheck.Session(request, tmp_path_factory, "Checking memory with Valgrind")
+            server = s.program("echo-server", "0", tag="server")
+            with s.running():
+                server.start(); server.wait_ready(15.0) ...
+            yield s
+    """
+
+    def __init__(self, request, tmp_path_factory, section, name="memcheck"):
+        lab = labs.load(labs.of_path(request.path))
+        scratch = request.config.getoption("--scratch")
+        self.story = Story(read_more=f"{lab.handout}, \"{section}\"")
+        self.build = build.require(scratch, lab)
+        self.work = str(tmp_path_factory.mktemp(name))
+        sandbox.give_to_student(self.work, root=scratch)
+        self.vg_dir = os.path.join(self.work, "valgrind")
+        self.completed = False  # every step of the session went as expected
+        self.programs = {}      # tag -> Program
+
+    def program(self, name, *args, tag, stdin=None):
+        """bin/name under Valgrind, not started yet; its report is read by tag."""
+        argv = wrap([os.path.join(self.build["src"], "bin", name), *map(str, args)],
+                    self.vg_dir, tag)
+        prog = self.story.watch(Program(argv, self.work, name=name, stdin=stdin))
+        self.programs[tag] = prog
+        return prog
+
+    @contextlib.contextmanager
+    def running(self):
+        """Runs the body; a Failure or a broken connection ends the session early
+        (written in the story); every program is killed at the end."""
+        try:
+            yield self
+            self.completed = True
+        except (Failure, OSError) as e:
+            if isinstance(e, OSError):
+                e = f"the connection failed: {e.strerror or e}"
+            if not self.story.steps or self.story.steps[-1][1] == "ok":
+                self.story.step("the session stopped", f"FAILED: {str(e).splitlines()[0]}")
+        finally:
+            for prog in self.programs.values():
+                prog.kill()
+
+    def report(self, tag):
+        return read(self.vg_dir, tag)
+
+    # -- judging -----------------------------------------------------------
+    def _fail(self, text, findings=()):
+        shown = "\n".join("  " + f for f in findings[:8])
+        more = f"\n  ... and {len(findings) - 8} more" if len(findings) > 8 else ""
+        body = f"{text}:\n{shown}{more}\n\n" if findings else f"{text}\n\n"
+        raise Failure(f"{body}the session:\n{self.story.render()}")
+
+    def _judged(self, tag, what):
+        """The report of tag, once the session has run to its end."""
+        if tag not in self.programs:
+            self._fail(f"the session stopped before it started the {tag}, so {what} of "
+                       f"the {tag} cannot be judged (the behaviour tests show what went "
+                       "wrong)")
+        prog = self.programs[tag]
+        if not self.completed:
+            self._fail(f"the session did not run to its end, so {what} of {prog.name} "
+                       "cannot be judged (the behaviour tests show what went wrong)")
+        report = self.report(tag)
+        if report is None:
+            self._fail(f"Valgrind wrote no report for {prog.name}")
+        return prog, report
+
+    def check_errors_and_exit(self, tag, status=0, how_it_ends=""):
+        """No memory errors, and the exit status the contract gives."""
+        early = self.report(tag) if tag in self.programs else None
+        if early is not None and early.errors:  # shown even if the session stopped early
+            self._fail(f"Valgrind found memory errors in {self.programs[tag].name}",
+                       early.errors)
+        prog, report = self._judged(tag, "the memory errors and the exit status")
+        if report.errors:
+            self._fail(f"Valgrind found memory errors in {prog.name}", report.errors)
+        code = prog.returncode()
+        if code == ERROR_EXIT and report.leaks:
+            return  # Valgrind's status for the leaks, which check_leaks grades
+        if code != status:
+            self._fail(f"{prog.name} {prog.status()}{' ' + how_it_ends if how_it_ends else ''}"
+                       f", expected exit status {status}" + _valgrind_status_note(code))
+
+    def check_leaks(self, tag, how_it_ends="when it was stopped"):
+        prog, report = self._judged(tag, "the memory left allocated")
+        if not report.complete:
+            self._fail(f"{prog.name} did not exit {how_it_ends} (it had to be killed), so "
+                       "Valgrind could not finish its leak check")
+        if report.leaks:
+            self._fail(f"{prog.name} lost memory (definitely or indirectly)", report.leaks)
+
+    def check_descriptors(self, tag, which, how_it_ends="when it was stopped"):
+        prog, report = self._judged(tag, "the descriptors left open")
+        if not report.complete:
+            self._fail(f"{prog.name} did not exit {how_it_ends} (it had to be killed), so "
+                       "Valgrind could not list its descriptors")
+        if report.open_fds:
+            self._fail(f"{prog.name} left descriptors open at exit ({which})",
+                       report.open_fds)
+
+
+def _valgrind_status_note(code):
+    if code == ERROR_EXIT:
+        return (f" ({ERROR_EXIT} is the status the grader asks Valgrind to exit with when "
+                "it finds errors, with --error-exitcode; your own Valgrind run shows "
+                "your program's status)")
+    return ""

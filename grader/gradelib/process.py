@@ -216,7 +216,8 @@ class Program:
     def wait_ready(self, timeout=5.0):
         """Waits for the `listening on ADDRESS` line on stderr; returns ADDRESS.
 
-        The address is kept as (host, port) in self.address.
+        The address is kept in self.address: (host, port) for TCP and UDP, the
+        socket's path (a str) for AF_UNIX.
         """
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -226,18 +227,23 @@ class Program:
                 if self.address is None:
                     raise Failure(f"{self.name} printed a `listening on` line "
                                   f"the grader cannot read: {line!r}. Expected "
-                                  "`listening on 127.0.0.1:40123` or "
-                                  "`listening on [::1]:40123`.")
+                                  "`listening on 127.0.0.1:40123`, "
+                                  "`listening on [::1]:40123` or "
+                                  "`listening on /path/of/socket`.")
                 return self.address
             if self.proc.poll() is not None:
                 raise Failure(f"{self.name} {describe_status(self.proc.returncode)} "
-                              "before printing `listening on ADDRESS:PORT` "
-                              "on stderr.")
+                              "before printing `listening on ADDRESS` on stderr.")
             time.sleep(0.02)
-        raise Failure(f"{self.name} did not print `listening on ADDRESS:PORT` on "
-                      f"stderr within {timeout:.0f} s of starting (read back "
-                      "the port with getsockname(2), print the line after "
-                      "listen(2)).")
+        raise Failure(f"{self.name} did not print `listening on ADDRESS` on stderr "
+                      f"within {timeout:.0f} s of starting, and is still running "
+                      "(print the line, with the address read back with "
+                      "getsockname(2), once the socket is ready).")
+
+    @property
+    def shown_address(self):
+        """The address as the ready line writes it: 127.0.0.1:40123, [::1]:40123, /path."""
+        return format_address(self.address)
 
     def _ready_line(self):
         with open(self.stderr_path, "rb") as f:
@@ -350,12 +356,25 @@ def _cut(line, limit=200):
 
 
 _ADDRESS = re.compile(r"listening on (\[[0-9a-fA-F:.%\w]+\]|[0-9.]+|\S+?):(\d+)\s*$")
+_PATH = re.compile(r"listening on (/.*?)\s*$")
 
 
 def parse_address(line):
-    """('127.0.0.1', 40123) from 'prog: listening on 127.0.0.1:40123'."""
+    """('127.0.0.1', 40123) from 'prog: listening on 127.0.0.1:40123', ('::1', 9)
+    from '... [::1]:9', and the path '/tmp/x.sock' from 'listening on /tmp/x.sock'."""
+    m = _PATH.search(line)
+    if m:
+        return m.group(1)
     m = _ADDRESS.search(line)
     if not m:
         return None
     host = m.group(1).strip("[]")
     return host, int(m.group(2))
+
+
+def format_address(address):
+    """'127.0.0.1:40123', '[::1]:40123', or a path as it is."""
+    if isinstance(address, str):
+        return address
+    host, port = address
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

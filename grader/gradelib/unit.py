@@ -17,7 +17,12 @@ def params(table):
 def grade(request, lab, table, name):
     """Raises Failure unless the Criterion test `name` of lab passed."""
     results = load(request.config.getoption("--scratch"), lab)
-    check(results, name, f"labs/{lab.name}/README.md, \"{table[name][1]}\"")
+    check(results, name, f"{lab.handout}, \"{table[name][1]}\"", students_paths(lab))
+
+
+def students_paths(lab):
+    """{the grader's path of each unit-test file: the student's copy of it}."""
+    return {os.path.join(lab.tests_dir, s): lab.students_copy(s) for s in lab.unit_tests}
 
 
 def load(scratch, lab):
@@ -29,7 +34,7 @@ def load(scratch, lab):
         return json.load(f)
 
 
-def check(results, name, read_more):
+def check(results, name, read_more, paths=None):
     """Raises Failure unless the Criterion test `suite/name` passed."""
     if results["error"]:
         raise Failure(results["error"])
@@ -41,9 +46,9 @@ def check(results, name, read_more):
     status = {"FAILED": "failed", "ERRORED": "crashed or timed out"}.get(test["status"],
                                                                       test["status"])
     lines = [f"the unit test {name} {status}:"]
-    source = os.path.join(os.path.dirname(os.path.dirname(__file__)), "labs")
-    messages = [m.replace(source + "/", "labs/").replace("/unit/", "/tests/")
-                for m in test["messages"]]  # the student's copy of the same file
+    messages = test["messages"]
+    for graders, students in (paths or {}).items():  # the student's copy of the file
+        messages = [m.replace(graders, students) for m in messages]
     lines += ["  " + m for m in messages] or ["  (no message: the test "
                                                       "process exited early)"]
     lines.append(f"read: {read_more}")

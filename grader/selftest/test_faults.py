@@ -19,6 +19,8 @@ import pytest
 from gradelib import faults, labs, sandbox
 from gradelib.process import Program
 
+import kit
+
 FAULTS_DIR = os.path.join(labs.GRADER_DIR, "faults")
 ROUNDS = 40  # rounds of 100 bytes per probe run
 
@@ -184,8 +186,7 @@ def lab01():
         trees = {"lib": faults.build(os.path.join(root, "faults")), "root": root}
         for name in ("reference", "single-send", "forgetful-reader"):
             tree = os.path.join(root, name)
-            shutil.copytree(os.path.join(labs.KIT_DIR, "solutions", LAB), tree,
-                            ignore=shutil.ignore_patterns("bin", "build"))
+            kit.reference_tree(LAB, tree)
             _break(os.path.join(tree, NET_C), name)
             subprocess.run(["make", "-s", "-C", tree, "bin/echo-server", "bin/echo-client"],
                            check=True, capture_output=True, timeout=120)

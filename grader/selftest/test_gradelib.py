@@ -12,7 +12,8 @@ import xml.etree.ElementTree as ET
 import psutil
 import pytest
 
-from gradelib import memcheck, reports
+from gradelib import memcheck, reports, results
+from gradelib.results import Result
 from gradelib.conversation import Conversation, FakeServer
 from gradelib.failure import Failure, Story, show
 from gradelib.process import Program, describe_status, parse_address, run_bounded
@@ -183,15 +184,19 @@ def test_memcheck_calls_a_cut_off_report_incomplete(tmp_path):
 
 # -- reports ----------------------------------------------------------------
 ENTRIES = [
-    {"lab": "01-x", "name": "build", "points": 0, "bonus": False, "passed": True,
-     "kind": None, "output": "", "duration": 0.0, "index": -1},
-    {"lab": "01-x", "name": "a", "points": 60, "bonus": False, "passed": True,
-     "kind": None, "output": "", "duration": 0.5, "index": 0},
-    {"lab": "01-x", "name": "b", "points": 40, "bonus": False, "passed": False,
-     "kind": "fail", "output": "step 1 ...", "duration": 0.5, "index": 1},
-    {"lab": "01-x", "name": "c", "points": 5, "bonus": True, "passed": True,
-     "kind": None, "output": "", "duration": 0.1, "index": 2},
+    Result(lab="01-x", name="build", points=0, part="build", passed=True),
+    Result(lab="01-x", name="a", points=60, part="p", part_title="part p", passed=True,
+           duration=0.5),
+    Result(lab="01-x", name="b", points=40, part="p", part_title="part p", passed=False,
+           kind="fail", output="step 1 ...", duration=0.5),
+    Result(lab="01-x", name="c", points=5, bonus=True, part="p", part_title="part p",
+           passed=True, duration=0.1),
 ]
+
+
+def test_results_survive_their_file(tmp_path):
+    results.dump(ENTRIES, tmp_path / "r.json")
+    assert results.load(tmp_path / "r.json") == ENTRIES
 
 
 def test_gradescope_scores_and_extra_credit():
@@ -213,7 +218,7 @@ def test_junit_marks_failures_and_points():
 def test_terminal_table_shows_totals_and_failures():
     text = reports.terminal(ENTRIES, [{"lab": "01-x", "built": True}])
     assert "60/60" in text and "0/40" in text and "60/100" in text
-    assert "bonus 5/5" in text and "step 1 ..." in text
+    assert "bonus 5/5" in text and "step 1 ..." in text and "part p (60/100)" in text
 
 
 # -- Criterion reports ------------------------------------------------------

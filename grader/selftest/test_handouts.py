@@ -8,8 +8,9 @@ import pytest
 
 from gradelib import labs
 
-PRESENT = [lab for lab in labs.LABS
-           if os.path.isdir(os.path.join(labs.KIT_DIR, "labs", lab.name))]
+import kit
+
+PRESENT = kit.LABS
 CITED_BY_TEST = re.compile(r'handout\("([^"]+)"\)|\(\d+, "([^"]+)"\)')
 CITED_BY_TODO = re.compile(r'TODO \(step (\d+), "([^"]+)"\)')
 

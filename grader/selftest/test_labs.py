@@ -1,5 +1,6 @@
-"""Every lab: the reference gets full marks, the skeleton builds and scores
-low without a grader error, and the two trees stay alike."""
+"""Every lab: its folder in the grader is complete, the reference gets full
+marks, the skeleton builds and scores low without a grader error, and every
+file that is not an answer exists once."""
 
 import filecmp
 import os
@@ -15,19 +16,34 @@ import kit
 # With pytest-xdist, this module's gradings happen once, on one worker.
 pytestmark = pytest.mark.xdist_group("labs")
 
-PRESENT = [lab for lab in labs.LABS
-           if os.path.isdir(os.path.join(labs.KIT_DIR, "solutions", lab.name))]
-IDS = [lab.name for lab in PRESENT]
+PRESENT = kit.LABS
+IDS = kit.LAB_IDS
+
+
+@pytest.mark.parametrize("name", [n for n in labs.names() if n in IDS or
+                                  not os.environ.get("SOCKETLAB_SELFTEST_LABS")])
+def test_lab_folder_declares_what_the_core_needs(name):
+    lab = labs.load(name)  # LabError says what is missing
+    assert os.path.isdir(lab.kit_dir), f"labs/{name} does not exist"
+    sol = os.path.join(labs.KIT_DIR, "solutions", name)
+    assert os.path.isdir(sol), f"solutions/{name} does not exist"
+    for answer in lab.answer_files:
+        assert os.path.exists(os.path.join(sol, answer)), f"solutions/{name}/{answer} is missing"
+        assert os.path.exists(os.path.join(lab.kit_dir, answer)), (
+            f"labs/{name}/{answer} (the skeleton of an answer file) is missing")
 
 
 @pytest.fixture(scope="module")
 def solutions_graded(tmp_path_factory):
-    return kit.grade(os.path.join(labs.KIT_DIR, "solutions"), tmp_path_factory.mktemp("sol"))
+    """solutions/ as it is: answer files only, the rest filled in from labs/."""
+    return kit.grade(os.path.join(labs.KIT_DIR, "solutions"), tmp_path_factory.mktemp("sol"),
+                     lab=[lab.number for lab in PRESENT])
 
 
 @pytest.fixture(scope="module")
 def skeletons_graded(tmp_path_factory):
-    return kit.grade(os.path.join(labs.KIT_DIR, "labs"), tmp_path_factory.mktemp("skel"))
+    return kit.grade(os.path.join(labs.KIT_DIR, "labs"), tmp_path_factory.mktemp("skel"),
+                     lab=[lab.number for lab in PRESENT])
 
 
 @pytest.mark.parametrize("lab", PRESENT, ids=IDS)
@@ -55,26 +71,24 @@ def _tracked(folder):
     return sorted(out)
 
 
-SAME_IN_BOTH = re.compile(r"(^|/)(Makefile|README\.md|\.gitignore|[^/]+\.h|tests/.*)$")
-
-
 @pytest.mark.parametrize("lab", PRESENT, ids=IDS)
-def test_skeleton_and_solution_hold_the_same_files(lab):
-    skel = os.path.join(labs.KIT_DIR, "labs", lab.name)
+def test_solutions_hold_only_the_answer_files(lab):
+    """Every other file of a lab lives once, in labs/: a second copy would drift."""
     sol = os.path.join(labs.KIT_DIR, "solutions", lab.name)
-    assert _tracked(skel) == _tracked(sol)
+    assert _tracked(sol) == sorted(lab.answer_files), (
+        "solutions/ holds exactly the answer_files of lab.toml")
     for name in _tracked(sol):
-        if SAME_IN_BOTH.search(name):
-            assert filecmp.cmp(os.path.join(skel, name), os.path.join(sol, name),
-                               shallow=False), f"{name} differs between labs/ and solutions/"
+        assert not filecmp.cmp(os.path.join(sol, name), os.path.join(lab.kit_dir, name),
+                               shallow=False), f"solutions/{lab.name}/{name} is the skeleton's"
 
 
 @pytest.mark.parametrize("lab", PRESENT, ids=IDS)
 def test_students_copy_of_unit_tests_is_the_graders(lab):
-    for source in lab.unit_sources:
+    """The grader compiles its own copy (a student's edits change nothing); the
+    student's copy in labs/NN/tests/ must be the same bytes."""
+    for source in lab.unit_tests:
         mine = os.path.join(lab.tests_dir, source)
-        theirs = os.path.join(labs.KIT_DIR, "labs", lab.name, "tests",
-                              os.path.basename(source))
+        theirs = os.path.join(labs.KIT_DIR, lab.students_copy(source))
         assert filecmp.cmp(mine, theirs, shallow=False), f"{theirs} is not {mine}"
 
 
@@ -100,11 +114,14 @@ def test_skeleton_defines_every_function_of_the_solution(lab):
 
 @pytest.mark.parametrize("tree", ["labs", "solutions"])
 @pytest.mark.parametrize("lab", PRESENT, ids=IDS)
-def test_lab_builds_without_warnings(lab, tree):
-    folder = os.path.join(labs.KIT_DIR, tree, lab.name)
+def test_lab_builds_without_warnings(lab, tree, tmp_path):
+    folder = os.path.join(labs.KIT_DIR, "labs", lab.name)
+    if tree == "solutions":
+        folder = kit.reference_tree(lab.name, str(tmp_path / lab.name))
     out = subprocess.run(["make", "-s", "-B", "-C", folder],
                          capture_output=True, text=True)
-    subprocess.run(["make", "-s", "-C", folder, "clean"], capture_output=True)
+    if tree == "labs":
+        subprocess.run(["make", "-s", "-C", folder, "clean"], capture_output=True)
     assert out.returncode == 0 and "warning" not in out.stderr, out.stderr
 
 

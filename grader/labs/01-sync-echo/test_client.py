@@ -7,7 +7,7 @@ something other than an echo, hold its reply back, split it, or hang up.
 
 import pytest
 
-from gradelib import faults
+from gradelib import checks, faults
 from gradelib.conversation import FakeServer, refusing_port
 from gradelib.failure import show
 from gradelib.stdio import expect_exit, expect_stdout
@@ -16,12 +16,6 @@ points = pytest.mark.points
 handout = pytest.mark.handout
 
 SILENCE = 0.5
-
-
-@pytest.fixture
-def fake(story):
-    with FakeServer(story) as server:
-        yield server
 
 
 def client_for(start, fake, stdin, host=None):
@@ -143,13 +137,8 @@ def test_client_reports_the_server_closing(start, fake, story):
 def test_client_reports_a_refused_connection(start, story):
     """Catches: a crash or a silent exit when nothing listens on the port."""
     with refusing_port() as port:
-        client = start("echo-client", "127.0.0.1", port, stdin=b"hello\n")
-        expect_exit(story, client, 1)
-    err = client.stderr()
-    story.check(err.startswith(b"echo-client: ") and b"refused" in err,
-                "read the client's stderr",
-                "a line like `echo-client: connect 127.0.0.1:PORT: Connection refused`",
-                show(err))
+        checks.refused_connection_exits_1(start, story, "echo-client", "127.0.0.1", port,
+                                          stdin=b"hello\n")
 
 
 @points(1)

@@ -1,128 +1,81 @@
 """Lab 01's memory check: a realistic session with both programs under
 Valgrind memcheck (--leak-check=full --track-fds=yes); the server is
-stopped with SIGTERM. The session runs once; each test grades one finding."""
+stopped with SIGTERM. The session runs once; each test grades one finding,
+and only if the session ran to its end."""
 
 import pytest
 
-from gradelib import memcheck, sandbox
+from gradelib import memcheck
 from gradelib.conversation import Conversation
-from gradelib.failure import Failure, Story
-from gradelib.plugin import load_build
-from gradelib.process import Program
 
 points = pytest.mark.points
 handout = pytest.mark.handout("Checking memory with Valgrind")
 
 CLIENT_INPUT = b"hello\nsecond line\n" + b"z" * 3000 + b"\nexit\n"
+WAIT = 10.0  # seconds for each step under Valgrind (start-up alone takes 0.5)
 
 
 @pytest.fixture(scope="module")
 def session(request, tmp_path_factory):
-    """Runs the session; returns (story, server, server report, client, client report)."""
-    build = load_build(request.config, "01-sync-echo")
-    work = str(tmp_path_factory.mktemp("memcheck"))
-    sandbox.give_to_student(work, root=request.config.getoption("--scratch"))
-    vg_dir = work + "/valgrind"
-    story = Story()
-    bin_dir = build["src"] + "/bin/"
-    server = story.watch(Program(memcheck.wrap([bin_dir + "echo-server", "0"], vg_dir,
-                                               "server"), work, name="echo-server"))
-    client = None
-    try:
+    s = memcheck.Session(request, tmp_path_factory, "Checking memory with Valgrind")
+    server = s.program("echo-server", "0", tag="server")
+    with s.running():
         server.start()
-        server.wait_ready(timeout=15.0)
-        story.step("start `valgrind ... bin/echo-server 0`")
-        _misbehaving_clients(server.address, story)
-        client = story.watch(Program(memcheck.wrap(
-            [bin_dir + "echo-client", *map(str, server.address)], vg_dir, "client"),
-            work, name="echo-client", stdin=CLIENT_INPUT))
+        server.wait_ready(timeout=WAIT + 5)
+        s.story.step("start `valgrind ... bin/echo-server 0`")
+        _misbehaving_clients(server.address, s.story)
+        client = s.program("echo-client", *server.address, tag="client",
+                           stdin=CLIENT_INPUT)
         client.start()
-        story.step("start `valgrind ... bin/echo-client` with 4 lines, the last `exit`")
-        client.wait(20.0)
-        story.step(f"the client {client.status()}")
-        server.terminate(grace=10.0)
-        story.step(f"SIGTERM the server: it {server.status()}")
-    except Failure as e:
-        story.step("the session stopped early", str(e).splitlines()[0])
-    finally:
-        server.kill()
-        if client:
-            client.kill()
-    yield (story, server, memcheck.read(vg_dir, "server"),
-           client, memcheck.read(vg_dir, "client"))
+        s.story.step("start `valgrind ... bin/echo-client` with 4 lines, the last `exit`")
+        s.story.check(client.wait(2 * WAIT) is not None, "wait for the client to end",
+                      "it to end after `bye`", f"the client {client.status()}")
+        s.story.step(f"the client {client.status()}")
+        server.terminate(grace=WAIT)
+        s.story.step(f"SIGTERM the server: it {server.status()}")
+    yield s
 
 
 def _misbehaving_clients(address, story):
     """The server's error paths run under Valgrind too: a reset, a too-long line."""
     c = Conversation.connect(address, story, "client that resets")
     c.send(b"a line\n")
-    c.expect_line(b"a line\n", timeout=10.0)
+    c.expect_line(b"a line\n", timeout=WAIT)
     c.reset()
     c = Conversation.connect(address, story, "client with a long line")
     c.send(b"w" * 5000 + b"\n")
-    c.expect_line(b"error: line too long\n", timeout=10.0)
+    c.expect_line(b"error: line too long\n", timeout=WAIT)
     c.close()
-
-
-def _report_of(session, who):
-    story, server, server_report, client, client_report = session
-    program, report = (server, server_report) if who == "server" else (client, client_report)
-    if program is None or report is None:
-        raise Failure(f"Valgrind wrote no report for echo-{who}: the session did not "
-                      "get that far.\n" + story.render())
-    return story, program, report
-
-
-def _fail_with(story, what, findings):
-    shown = "\n".join("  " + f for f in findings[:8])
-    more = f"\n  ... and {len(findings) - 8} more" if len(findings) > 8 else ""
-    raise Failure(f"{what}:\n{shown}{more}\n\nthe session:\n{story.render()}\n"
-                  f"read: labs/01-sync-echo/README.md, \"Checking memory with Valgrind\"")
 
 
 @points(3)
 @handout
 def test_server_has_no_memory_errors_and_exits_0(session):
-    story, server, report = _report_of(session, "server")
-    if report.errors:
-        _fail_with(story, "Valgrind found memory errors in echo-server", report.errors)
-    if server.returncode() != 0:
-        raise Failure(f"echo-server {server.status()} after SIGTERM, expected exit "
-                      f"status 0.\n{story.render()}")
+    """Catches: memory errors on the server's paths, or an exit status other than 0
+    after SIGTERM."""
+    session.check_errors_and_exit("server", 0, "after SIGTERM")
 
 
 @points(4)
 @handout
 def test_server_leaks_no_memory(session):
-    story, _, report = _report_of(session, "server")
-    if not report.complete:
-        raise Failure("echo-server had to be killed, so Valgrind could not finish its "
-                      "leak check (did it exit on SIGTERM?).\n" + story.render())
-    if report.leaks:
-        _fail_with(story, "echo-server lost memory (definitely or indirectly)", report.leaks)
+    """Catches: getaddrinfo()'s list or the line reader's buffer never freed."""
+    session.check_leaks("server", "on SIGTERM")
 
 
 @points(3)
 @handout
 def test_server_closes_its_descriptors(session):
-    story, _, report = _report_of(session, "server")
-    if not report.complete:
-        raise Failure("echo-server had to be killed, so Valgrind could not list its "
-                      "descriptors (did it exit on SIGTERM?).\n" + story.render())
-    if report.open_fds:
-        _fail_with(story, "echo-server left descriptors open at exit (close the "
-                   "listening socket and the client's socket)", report.open_fds)
+    """Catches: the listening socket or a client's socket not closed at exit."""
+    session.check_descriptors("server", "close the listening socket and the client's "
+                              "socket", "on SIGTERM")
 
 
 @points(5)
 @handout
 def test_client_is_clean_under_valgrind(session):
-    story, client, report = _report_of(session, "client")
-    findings = report.errors + report.leaks + report.open_fds
-    if not report.complete:
-        findings.append("the client did not exit, so Valgrind's report is cut off")
-    if findings:
-        _fail_with(story, "Valgrind's findings for echo-client", findings)
-    if client.returncode() != 0:
-        raise Failure(f"echo-client {client.status()}, expected exit status 0 after "
-                      f"`bye`.\n{story.render()}")
+    """Catches: memory errors, leaks (getline's buffer) or open descriptors in the
+    client, or an exit status other than 0 after `bye`."""
+    session.check_errors_and_exit("client", 0, "after `bye`")
+    session.check_leaks("client", "after `bye`")
+    session.check_descriptors("client", "close the socket before exiting", "after `bye`")

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from gradelib import process
+from gradelib import checks, process
 from gradelib.conversation import Conversation
 
 points = pytest.mark.points
@@ -342,13 +342,6 @@ def test_binds_the_address_given_with_b(start, story):
 @handout("Command line and output")
 def test_usage_errors_exit_with_2(start, story):
     """Catches: crashing or exiting 0/1 on bad arguments."""
-    cases = [("echo-server", ()), ("echo-server", ("-z", "0")), ("echo-server", ("1", "2")),
-             ("echo-client", ()), ("echo-client", ("127.0.0.1",))]
-    for program, args in cases:
-        prog = start(program, *args)
-        code = prog.wait(5.0)
-        shown = " ".join(["bin/" + program, *args])
-        story.check(code == 2, f"`{shown}` is bad usage", "exit status 2 and a usage "
-                    "line on stderr", prog.status())
-        story.check(prog.stderr().strip() != b"", f"`{shown}` explains itself",
-                    "a usage line on stderr", "nothing on stderr")
+    checks.usage_errors_exit_with_2(start, story, [
+        ("echo-server", ()), ("echo-server", ("-z", "0")), ("echo-server", ("1", "2")),
+        ("echo-client", ()), ("echo-client", ("127.0.0.1",))])

@@ -6,20 +6,15 @@ and reads its stdout as it grows. Each test names, in its docstring, the
 mistake it is there to catch.
 """
 
-import fcntl
-import hashlib
-import os
 import random
 import socket
-import struct
-import termios
 import time
 
 import pytest
 
-from gradelib import faults
+from gradelib import bulk, checks, faults
+from gradelib.bulk import summary
 from gradelib.conversation import Conversation, FakeServer, refusing_port
-from gradelib.failure import show
 from gradelib.stdio import Screen, Typist, expect_exit, expect_stderr_has, expect_stdout
 
 points = pytest.mark.points
@@ -261,16 +256,16 @@ def test_megabytes_both_ways_at_once_arrive_intact(start, story, fake):
     down = rng.randbytes(MEGABYTES << 20)
     peer = start("peer", *fake.address, stdin=up)
     story.step(f"(the peer's stdin is {MEGABYTES} MiB of random bytes, "
-               f"sha256 {_digest(up)})")
+               f"sha256 {bulk.digest(up)})")
     conn = fake.accept(client=peer)
-    queued = _wait_until_sending_stops(conn.sock)
+    queued = bulk.wait_until_sending_stops(conn.sock)
     story.step(f"other side: read nothing until the peer's sending stops ({queued} "
                "bytes wait unread: the socket buffers are full)")
     deadline = time.monotonic() + DEADLOCK_BOUND
     hint = ("while the socket cannot take more, keep reading it: use POLLOUT and "
             "a queue, never a send() that blocks")
     conn.sock.settimeout(DEADLOCK_BOUND)
-    action = (f"other side: send {MEGABYTES} MiB (sha256 {_digest(down)}) without "
+    action = (f"other side: send {MEGABYTES} MiB (sha256 {bulk.digest(down)}) without "
               "reading, while the peer still has most of its stdin to send")
     try:
         conn.sock.sendall(down)
@@ -282,109 +277,46 @@ def test_megabytes_both_ways_at_once_arrive_intact(start, story, fake):
         story.fail(action, "the peer to take it all", f"{e.strerror or e} "
                    f"(the peer {peer.status()})", hint)
     story.step(action)
-    got = _receive_until_eof(conn, deadline)
+    got = bulk.receive_until_eof(conn.sock, deadline)
     story.check(got == up, f"other side: read until end of stream (within "
-                f"{DEADLOCK_BOUND:.0f} s of the start)", _summary(up),
-                _summary(got, up), hint)
+                f"{DEADLOCK_BOUND:.0f} s of the start)", summary(up),
+                summary(got, up), hint)
     conn.close_noted()
     expect_exit(story, peer, 0, timeout=max(deadline - time.monotonic(), 3.0))
     out = peer.stdout()
-    story.check(out == down, "read the peer's stdout", _summary(down), _summary(out, down))
-
-
-def _wait_until_sending_stops(sock, still=0.3, bound=5.0):
-    """Waits until no more bytes arrive unread (the peer's send is stuck on full
-    buffers); returns how many wait. Only then does the grader send: a peer that
-    blocks in send() now reads nothing, whatever its recv and send sizes are."""
-    last, since = -1, time.monotonic()
-    deadline = since + bound
-    while time.monotonic() < deadline:
-        queued = struct.unpack("i", fcntl.ioctl(sock, termios.FIONREAD, b"\0" * 4))[0]
-        if queued != last:
-            last, since = queued, time.monotonic()
-        elif time.monotonic() - since >= still:
-            break
-        time.sleep(0.01)
-    return last
-
-
-def _receive_until_eof(conn, deadline):
-    data = bytearray()
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return bytes(data)
-        conn.sock.settimeout(left)
-        try:
-            chunk = conn.sock.recv(1 << 20)
-        except OSError:  # time-out or reset: the check shows what came
-            return bytes(data)
-        if not chunk:
-            return bytes(data)
-        data += chunk
-
-
-def _digest(data):
-    return hashlib.sha256(data).hexdigest()[:16]
-
-
-def _summary(data, expected=None):
-    """'16777216 bytes, sha256 ...', and where data first differs from expected."""
-    text = f"{len(data)} bytes, sha256 {_digest(data)}"
-    if expected is None or data == expected:
-        return text
-    same = next((i for i, (a, b) in enumerate(zip(data, expected)) if a != b),
-                min(len(data), len(expected)))
-    if same < min(len(data), len(expected)):
-        return text + f" (first difference at byte {same})"
-    ends = "stops" if len(data) < len(expected) else "goes on"
-    return text + f" (the first {same} bytes are right, then it {ends})"
+    story.check(out == down, "read the peer's stdout", summary(down), summary(out, down))
 
 
 FAULTS_KINDS = faults.SHORT  # the peer installs no signal handler: no EINTR
-LETTERS = b"abcdefghij klmnopqrstuvwxyz"
 
 
 @points(3)
 @handout("Sending and receiving")
-def test_short_sends_and_short_reads_lose_no_byte(start, story, fake, request, workdir):
+def test_short_sends_and_short_reads_lose_no_byte(start, story, fake, with_faults, workdir):
     """Catches: taking a send() as complete when the socket took only part of the
     queue (the rest is lost), or mishandling a recv() that returns a few bytes."""
-    lib = faults.build(os.path.join(request.config.getoption("--scratch"), "faults"))
-    seed = faults.seed_for("02-async-peer/short_sends_and_short_reads")
-    rng = random.Random(seed)
-    up = _lines(rng, 64 << 10)
-    down = _lines(rng, 64 << 10)
-    log = os.path.join(workdir, "faults.log")
-    peer = start("peer", *fake.address, stdin=up,
-                 env=faults.env(lib, seed, FAULTS_KINDS, log=log))
-    story.step(faults.describe(seed, FAULTS_KINDS, "peer") +
-               f"; its stdin is {len(up)} bytes of lines, sha256 {_digest(up)}")
+    env = with_faults("peer", FAULTS_KINDS)
+    rng = random.Random(int(env["FAULTS_SEED"]))
+    up = bulk.lines(rng, 64 << 10)
+    down = bulk.lines(rng, 64 << 10)
+    peer = start("peer", *fake.address, stdin=up, env=env)
+    story.step(f"(the peer's stdin is {len(up)} bytes of lines, sha256 {bulk.digest(up)})")
     conn = fake.accept(client=peer)
     deadline = time.monotonic() + 10.0
     conn.send(down, note=" (64 KiB of lines)")
-    got = _receive_until_eof(conn, deadline)
+    got = bulk.receive_until_eof(conn.sock, deadline)
     hint = ("send() and recv() may move fewer bytes than asked: consume from the queue "
             "only what send() returned")
-    story.check(got == up, "other side: read until end of stream", _summary(up),
-                _summary(got, up), hint)
+    story.check(got == up, "other side: read until end of stream", summary(up),
+                summary(got, up), hint)
     conn.close_noted()
     expect_exit(story, peer, 0, timeout=3.0)
     out = peer.stdout()
-    story.check(out == down, "read the peer's stdout", _summary(down),
-                _summary(out, down), hint)
-    if not faults.read_log(log):  # the peer used calls the library does not cut
+    story.check(out == down, "read the peer's stdout", summary(down),
+                summary(out, down), hint)
+    if not faults.read_log(env["FAULTS_LOG"]):  # calls the library does not cut
         story.step("(no fault was injected: the peer uses no send/recv/read/write "
                    "on its socket)")
-
-
-def _lines(rng, size):
-    """About size bytes of text lines of random lengths (1 to 300 bytes)."""
-    out = bytearray()
-    while len(out) < size:
-        n = rng.randrange(300)
-        out += bytes(rng.choice(LETTERS) for _ in range(n)) + b"\n"
-    return bytes(out)
 
 
 # -- listen mode -----------------------------------------------------------------
@@ -489,25 +421,15 @@ def test_refused_connection_exits_1_with_a_message(start, story):
     """Catches: a crash, a silent exit, an exit status other than 1, or a message
     without the `peer: ` prefix (perror instead of err(3)) when nothing listens."""
     with refusing_port() as port:
-        peer = start("peer", "127.0.0.1", port, stdin="pipe")
-        expect_exit(story, peer, 1, timeout=3.0)
-    err = peer.stderr()
-    story.check(err.startswith(b"peer: ") and b"refused" in err,
-                "read the peer's stderr",
-                "a line like `peer: connect 127.0.0.1:PORT: Connection refused`",
-                show(err))
+        checks.refused_connection_exits_1(start, story, "peer", "127.0.0.1", port,
+                                          stdin="pipe", timeout=3.0)
 
 
 @points(2)
 @handout("Command line and output")
 def test_usage_errors_exit_with_2(start, story):
     """Catches: crashing (reading argv past its end) or exiting 0/1 on bad arguments."""
-    for args in ((), ("-l",), ("127.0.0.1",), ("-z", "127.0.0.1", "9"),
-                 ("127.0.0.1", "9", "extra"), ("-l", "0", "extra")):
-        peer = start("peer", *args)
-        code = peer.wait(3.0)
-        shown = " ".join(["bin/peer", *args])
-        story.check(code == 2, f"`{shown}` is bad usage", "exit status 2 and a usage "
-                    "line on stderr", peer.status())
-        story.check(peer.stderr().strip() != b"", f"`{shown}` explains itself",
-                    "a usage line on stderr", "nothing on stderr")
+    checks.usage_errors_exit_with_2(start, story, [
+        ("peer", args) for args in ((), ("-l",), ("127.0.0.1",), ("-z", "127.0.0.1", "9"),
+                                    ("127.0.0.1", "9", "extra"), ("-l", "0", "extra"))],
+        timeout=3.0)

@@ -1,0 +1,159 @@
+"""The fixtures every lab's tests use; registered by gradelib.plugin.
+
+    story       the written account of the test (gradelib.failure.Story)
+    lab         the Lab the test belongs to
+    built       the lab's build record; fails the test if the lab did not build
+    workdir     the test's own folder, the student's to write in
+    start       start(program, *args, ...) -> Program, watched by the story
+    fake        a FakeServer of the grader's, for testing a client
+    with_faults with_faults(program, kinds) -> env that injects short counts/EINTR
+    netcat, netcat_listening   OpenBSD nc as a real other side
+"""
+
+import os
+
+import pytest
+
+from . import build as build_mod
+from . import faults, labs, netcat as netcat_mod, process, sandbox, starts
+from .conversation import FakeServer
+from .failure import Failure, Story
+from .process import Program
+
+
+@pytest.fixture(autouse=True)
+def sweep():
+    """After each test: no process of the test is left, whatever it did."""
+    yield
+    process.kill_descendants()
+
+
+@pytest.fixture
+def lab(request):
+    """The Lab this test belongs to."""
+    return labs.load(labs.of_path(request.node.path))
+
+
+@pytest.fixture
+def story(request, lab):
+    """The written account of this test; kills every program it watched."""
+    marker = request.node.get_closest_marker("handout")
+    read = f"{lab.handout}, \"{marker.args[0]}\"" if marker else None
+    s = Story(read_more=read)
+    yield s
+    for program in s.programs:
+        program.kill()
+
+
+@pytest.fixture
+def built(request, lab):
+    """The build record of this lab; fails the test when the lab did not build."""
+    return build_mod.require(request.config.getoption("--scratch"), lab)
+
+
+@pytest.fixture(scope="session")
+def libfaults(request):
+    """The fault-injection library (grader/faults), built once per worker."""
+    return faults.build(os.path.join(request.config.getoption("--scratch"), "faults"))
+
+
+@pytest.fixture
+def with_faults(libfaults, story, workdir, request):
+    """with_faults(program, kinds) -> env for start(): short counts and EINTR,
+    on a schedule seeded from the test's name; the seed is in the story."""
+    def _env(program, kinds=faults.ALL):
+        seed = faults.seed_for(request.node.name)
+        story.step(faults.describe(seed, kinds, program))
+        return faults.env(libfaults, seed, kinds,
+                          log=os.path.join(workdir, f"{program}.faults.log"))
+    return _env
+
+
+@pytest.fixture
+def workdir(request, tmp_path):
+    """The test's own folder, where the student's programs run and may write."""
+    sandbox.give_to_student(tmp_path, root=request.config.getoption("--scratch"))
+    return tmp_path
+
+
+@pytest.fixture
+def start(built, story, workdir, request):
+    """start(program, *args, stdin=None, ready=False, wrap=None, env=None) -> Program.
+
+    stdin: None (empty), bytes to feed, or "pipe" (type with stdio.Typist).
+    ready=True waits for the `listening on` line and reads the address back
+    (prog.address: (host, port), or a path for AF_UNIX). A server that did not
+    print it in time once is not waited for again with the same command line
+    in this grading: the tests that need it fail at once with that story.
+    wrap(argv) may put a tool (Valgrind) in front of the program.
+    """
+    known = starts.Record(request.config.getoption("--scratch"), built["lab"])
+
+    def _start(program, *args, stdin=None, ready=False, wrap=None, ready_timeout=5.0,
+               env=None):
+        path = os.path.join(built["src"], "bin", program)
+        shown = " ".join(["bin/" + program, *map(str, args)])
+        if not os.access(path, os.X_OK):
+            raise Failure(f"bin/{program} was not built, so this test cannot run. "
+                          f"See the build report ('{built['lab']}: build').")
+        key = starts.key(program, args, env, wrap)
+        if ready and known.failed(key):
+            story.fail(f"start `{shown}`", "the line `listening on ADDRESS` on stderr",
+                       known.failed(key) + " (in an earlier test of this grading; "
+                       "not waited for again)")
+        argv = [path, *map(str, args)]
+        if wrap:
+            argv = wrap(argv)
+        prog = Program(argv, str(workdir), name=program, stdin=stdin, env=env)
+        story.watch(prog)
+        prog.start()
+        if not ready:
+            story.step(f"start `{shown}`")
+            return prog
+        try:
+            prog.wait_ready(ready_timeout)
+        except Failure as e:
+            if prog.alive():  # silent but running: the costly case, remembered
+                known.fail(key, str(e))
+            story.fail(f"start `{shown}`", "the line `listening on ADDRESS` on stderr",
+                       str(e))
+        story.step(f"start `{shown}`: it printed `listening on {prog.shown_address}`")
+        return prog
+    return _start
+
+
+@pytest.fixture
+def fake_label():
+    """How stories name the grader's fake server; a lab's conftest may override it."""
+    return "test server"
+
+
+@pytest.fixture
+def fake(story, fake_label):
+    """A listening TCP socket of the grader's on 127.0.0.1, for a client to connect to."""
+    with FakeServer(story, label=fake_label) as server:
+        yield server
+
+
+@pytest.fixture
+def netcat(story, workdir):
+    """netcat(*args) -> OpenBSD `nc` started with its stdin a pipe, watched by the
+    story (killed when the test ends; its stderr shows in a failure)."""
+    def _start(*args):
+        nc = story.watch(Program(["nc", *map(str, args)], str(workdir), name="nc",
+                                 stdin="pipe"))
+        nc.start()
+        story.step("start `nc " + " ".join(map(str, args)) + "`")
+        return nc
+    return _start
+
+
+@pytest.fixture
+def netcat_listening(netcat, story):
+    """netcat_listening() -> (nc, port): `nc -lvnN 127.0.0.1 0`, ready."""
+    def _start(timeout=5.0):
+        nc = netcat("-l", "-v", "-n", "-N", "127.0.0.1", "0")
+        port = netcat_mod.wait_listening(nc, timeout)
+        story.step(f"nc printed `Listening on 127.0.0.1 {port}`")
+        return nc, port
+    return _start
