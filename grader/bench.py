@@ -1,12 +1,15 @@
 #!/usr/bin/python3
-"""Times the grading of each lab: the reference (full marks) and the skeleton.
+"""Times the grading of each lab: the reference (full marks), the skeleton, and
+each hostile submission of the kit's self-tests (a failing submission should
+be graded about as fast as a passing one).
 
-    bench.py [--lab NN]... [--repeat N]
+    bench.py [--lab NN]... [--repeat N] [--no-hostile]
 
 Prints one line per lab and tree with the median wall time of N gradings.
 """
 
 import argparse
+import glob
 import os
 import statistics
 import subprocess
@@ -16,8 +19,11 @@ import time
 
 GRADER_DIR = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, GRADER_DIR)
+sys.path.insert(0, os.path.join(GRADER_DIR, "selftest"))
 
 from gradelib import labs  # noqa: E402
+
+import kit  # noqa: E402
 
 
 def time_grading(submission, lab, report_dir):
@@ -28,25 +34,51 @@ def time_grading(submission, lab, report_dir):
     return time.monotonic() - started, out.stdout.strip()
 
 
+def line(lab, tree, times, score):
+    print(f"{lab.name:<16} {tree:<32} {statistics.median(times):>7.1f}s "
+          f"{len(times):>5}  {score}", flush=True)
+
+
+def bench_trees(lab, repeat, reports):
+    for tree in ("solutions", "labs"):
+        submission = os.path.join(labs.KIT_DIR, tree)
+        if not os.path.isdir(os.path.join(submission, lab.name)):
+            continue
+        times, score = [], ""
+        for _ in range(repeat):
+            elapsed, score = time_grading(submission, lab, reports)
+            times.append(elapsed)
+        line(lab, tree, times, score)
+
+
+def bench_hostile(lab, reports):
+    """Each hostile submission of the lab, graded whole once (builds that never end
+    apart: the build's own bound, 120 s, decides those)."""
+    cases = sorted(glob.glob(os.path.join(GRADER_DIR, "selftest", "hostile", lab.name,
+                                          "*.patch")))
+    for case in cases:
+        name = os.path.basename(case)[:-len(".patch")]
+        if name.startswith("build-"):
+            continue
+        with tempfile.TemporaryDirectory() as tree:
+            kit.patched_solution(lab.name, case, os.path.join(tree, lab.name))
+            elapsed, score = time_grading(tree, lab, reports)
+        line(lab, f"hostile: {name}", [elapsed], score)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lab", action="append", default=[])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-hostile", action="store_true")
     args = parser.parse_args()
-    chosen = [labs.find(sel) for sel in args.lab] or labs.LABS
-    print(f"{'lab':<16} {'tree':<10} {'median':>8} {'runs':>5}  score")
+    chosen = [labs.find(sel) for sel in args.lab] or labs.all_labs()
+    print(f"{'lab':<16} {'submission':<32} {'median':>8} {'runs':>5}  score")
     with tempfile.TemporaryDirectory() as reports:
         for lab in chosen:
-            for tree in ("solutions", "labs"):
-                submission = os.path.join(labs.KIT_DIR, tree)
-                if not os.path.isdir(os.path.join(submission, lab.name)):
-                    continue
-                times, score = [], ""
-                for _ in range(args.repeat):
-                    elapsed, score = time_grading(submission, lab, reports)
-                    times.append(elapsed)
-                print(f"{lab.name:<16} {tree:<10} {statistics.median(times):>7.1f}s "
-                      f"{args.repeat:>5}  {score}", flush=True)
+            bench_trees(lab, args.repeat, reports)
+            if not args.no_hostile:
+                bench_hostile(lab, reports)
     print(f"\nmachine: {os.cpu_count()} cores; each time includes the build, the unit "
           "tests, the behaviour tests and the memory check")
 

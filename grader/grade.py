@@ -105,7 +105,8 @@ def run_tests(chosen, scratch, args, notes):
             f"--basetemp={os.path.join(scratch, 'pytest')}",
             "-p", "no:terminal", "-p", "no:cacheprovider"]
     if args.jobs > 1:
-        argv += ["-n", str(args.jobs), "--dist", "loadfile"]
+        argv += ["-n", str(args.jobs), "--dist", "loadgroup"]  # tests one by one, but a
+        # module marked xdist_group (a memory-check session) stays on one worker
     if args.test:
         argv += ["-k", args.test]
     prefix, why = network_isolation()

@@ -118,6 +118,14 @@ def start(built, story, workdir, request):
             story.fail(f"start `{shown}`", "the line `listening on ADDRESS` on stderr",
                        str(e))
         story.step(f"start `{shown}`: it printed `listening on {prog.shown_address}`")
+        if not wrap and prog.spins():
+            why = (f"{program} printed its ready line, then ran without a pause (a busy "
+                   "loop) instead of waiting in accept(2), poll(2) or recv(2)")
+            known.fail(key, why)
+            story.fail(f"watch `{shown}` once ready", "it to wait for clients", why,
+                       hint="a server sleeps in a blocking call until there is work; a "
+                       "loop that polls with a zero time-out or ignores the result of "
+                       "poll() burns a core")
         return prog
     return _start
 

@@ -6,7 +6,7 @@ import os
 import re
 import xml.etree.ElementTree as ET
 
-from . import build, labs, sandbox
+from . import build, labs, sandbox, starts
 from .failure import Failure, Story
 from .process import Program
 
@@ -118,7 +118,7 @@ class Session:
             s = memcheck.Session(request, tmp_path_factory, "Checking memory with Valgrind")
             server = s.program("echo-server", "0", tag="server")
             with s.running():
-                server.start(); server.wait_ready(15.0) ...
+                s.start_server("server") ...
             yield s
     """
 
@@ -127,6 +127,7 @@ class Session:
         scratch = request.config.getoption("--scratch")
         self.story = Story(read_more=f"{lab.handout}, \"{section}\"")
         self.build = build.require(scratch, lab)
+        self.starts = starts.Record(scratch, lab.name)
         self.work = str(tmp_path_factory.mktemp(name))
         sandbox.give_to_student(self.work, root=scratch)
         self.vg_dir = os.path.join(self.work, "valgrind")
@@ -138,7 +139,23 @@ class Session:
         argv = wrap([os.path.join(self.build["src"], "bin", name), *map(str, args)],
                     self.vg_dir, tag)
         prog = self.story.watch(Program(argv, self.work, name=name, stdin=stdin))
+        prog.plain = (name, args)  # how the behaviour tests start it
         self.programs[tag] = prog
+        return prog
+
+    def start_server(self, tag, timeout=15.0):
+        """Starts the program of tag and waits for its ready line; at once a
+        Failure if the same command line never served in the behaviour tests."""
+        prog = self.programs[tag]
+        name, args = prog.plain
+        shown = " ".join([f"valgrind ... bin/{name}", *map(str, args)])
+        known = self.starts.failed(starts.key(name, args))
+        if known:
+            self.story.fail(f"start `{shown}`", "the line `listening on ADDRESS`",
+                            known + " (in a behaviour test; not tried again)")
+        prog.start()
+        prog.wait_ready(timeout)
+        self.story.step(f"start `{shown}`: it printed `listening on {prog.shown_address}`")
         return prog
 
     @contextlib.contextmanager

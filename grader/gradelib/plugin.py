@@ -134,5 +134,5 @@ def _part_of(path):
 
 
 def _display_name(nodeid):
-    name = nodeid.split("::")[-1]
+    name = nodeid.split("::")[-1].split("@")[0]  # xdist adds @group to grouped tests
     return name[len("test_"):] if name.startswith("test_") else name

@@ -317,11 +317,14 @@ class Program:
             return None
 
     # -- stopping -----------------------------------------------------------
-    def terminate(self, grace=2.0):
-        """SIGTERM once blocked, again after grace, then SIGKILL; returns returncode.
+    def terminate(self, grace=2.0, settled=1.5):
+        """SIGTERM once blocked, again, then SIGKILL; returns the returncode.
 
-        A server that checks its flag just before blocking can miss one
-        signal; the second one catches it (see TOOLING-NOTES).
+        After each SIGTERM the program has grace seconds to end, but a program
+        that is back asleep in a system call for settled seconds has ignored
+        the signal and is not waited for longer. A server that checks its flag
+        just before blocking can miss one signal; the second one catches it
+        (see TOOLING-NOTES).
         """
         if self.proc is None:
             return None
@@ -330,10 +333,45 @@ class Program:
                 break
             self.wait_blocked(1.0)
             self._signal(signal.SIGTERM)
-            if self.wait(grace) is not None:
+            if self._wait_unless_asleep(grace, settled) is not None:
                 break
         self.kill()
         return self.proc.returncode
+
+    def _wait_unless_asleep(self, grace, settled):
+        """Waits up to grace for the end; gives up once the program has slept
+        (state S) for settled seconds in a row. Returns the returncode or None."""
+        deadline = time.monotonic() + grace
+        asleep_since = None
+        while time.monotonic() < deadline:
+            code = self.wait(0.02)
+            if code is not None:
+                return code
+            now = time.monotonic()
+            if not self.is_blocked():
+                asleep_since = None
+            elif asleep_since is None:
+                asleep_since = now
+            elif now - asleep_since >= settled:
+                return None
+        return self.wait(0)
+
+    def cpu_seconds(self):
+        """CPU time the program has used (user and system), 0 once it has ended."""
+        try:
+            times = psutil.Process(self.pid).cpu_times()
+        except psutil.NoSuchProcess:
+            return 0.0
+        return times.user + times.system
+
+    def spins(self, window=1.5, busy=0.5):
+        """True when the program never sleeps in a system call during window
+        seconds and uses at least busy seconds of CPU meanwhile: a busy loop
+        where a server should wait in accept(2) or poll(2)."""
+        start = self.cpu_seconds()
+        if self.wait_blocked(window) or not self.alive():
+            return False
+        return self.cpu_seconds() - start >= busy
 
     def _signal(self, sig):
         try:

@@ -2,6 +2,7 @@
 
 import os
 import socket
+import struct
 import subprocess
 import sys
 import textwrap
@@ -12,7 +13,8 @@ import xml.etree.ElementTree as ET
 import psutil
 import pytest
 
-from gradelib import memcheck, reports, results
+from gradelib import frames, memcheck, reports, results
+from gradelib.datagram import Datagrams
 from gradelib.results import Result
 from gradelib.conversation import Conversation, FakeServer
 from gradelib.failure import Failure, Story, show
@@ -55,6 +57,7 @@ def test_describe_status_names_signals():
 @pytest.mark.parametrize("line, address", [
     ("echo-server: listening on 127.0.0.1:40123", ("127.0.0.1", 40123)),
     ("listening on [::1]:5000", ("::1", 5000)),
+    ("unix-server: listening on /tmp/t/lab.sock", "/tmp/t/lab.sock"),
     ("listening on nowhere", None),
 ])
 def test_parse_address(line, address):
@@ -123,6 +126,31 @@ def test_terminate_kills_a_program_that_ignores_sigterm(tmp_path):
     assert time.monotonic() - started < 5
 
 
+def test_terminate_does_not_wait_out_the_grace_of_a_program_asleep(tmp_path):
+    """A program back asleep after SIGTERM has ignored it: not waited for 30 s."""
+    prog = _python(tmp_path, """
+        import signal, time
+        signal.signal(signal.SIGTERM, lambda *a: None)
+        while True:
+            time.sleep(30)
+    """).start()
+    time.sleep(0.3)
+    started = time.monotonic()
+    assert prog.terminate(grace=30, settled=0.5) == -9
+    assert time.monotonic() - started < 5
+
+
+def test_spins_tells_a_busy_loop_from_a_server_that_waits(tmp_path):
+    busy = _python(tmp_path, "while True: pass").start()
+    idle = _python(tmp_path, "import time; time.sleep(30)").start()
+    try:
+        assert busy.spins(window=1.0, busy=0.3)
+        assert not idle.spins(window=1.0, busy=0.3)
+    finally:
+        busy.kill()
+        idle.kill()
+
+
 def test_run_bounded_stops_a_command_that_never_ends(tmp_path):
     out = tmp_path / "out"
     started = time.monotonic()
@@ -163,6 +191,80 @@ def test_expect_silence_fails_when_bytes_arrive():
             conn.expect_silence(0.5)
         peer.close()
         conn.close()
+
+
+def test_conversation_over_an_af_unix_path(tmp_path):
+    path = str(tmp_path / "s.sock")
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(path)
+    listener.listen()
+    threading.Thread(target=_echo_once, args=(listener,), daemon=True).start()
+    story = Story()
+    with Conversation.connect(path, story) as c:
+        c.send(b"over a path\n")
+        c.expect_line(b"over a path\n")
+    assert story.steps[0][0] == f"client: connect {path}"
+    listener.close()
+
+
+class _Tlv(frames.Codec):
+    """A toy framing: length (uint16, big-endian, counts the type), type, payload."""
+
+    def encode(self, frame):
+        kind, payload = frame
+        return struct.pack("!HB", len(payload) + 1, kind) + payload
+
+    def decode(self, data):
+        if len(data) < 2:
+            return None
+        (length,) = struct.unpack("!H", data[:2])
+        if length == 0:
+            raise ValueError("length 0")
+        if len(data) < 2 + length:
+            return None
+        return (data[2], data[3:2 + length]), 2 + length
+
+    def describe(self, frame):
+        return f"T{frame[0]}({frame[1].decode(errors='replace')})"
+
+
+def test_frames_are_sent_expected_and_shown_decoded_with_their_bytes():
+    story = Story()
+    with FakeServer(story, codec=_Tlv()) as fake:
+        peer = socket.create_connection(fake.address)
+        conn = fake.accept()
+        conn.send_frame((1, b"hi"))
+        assert peer.recv(100) == b"\x00\x03\x01hi"
+        peer.sendall(b"\x00\x03\x02o")  # split: the frame completes later
+        peer.sendall(b"k\x00\x02\x05z")
+        assert conn.expect_frame((2, b"ok")) == (2, b"ok")
+        with pytest.raises(Failure) as info:
+            conn.expect_frame((2, b"no"))
+        text = str(info.value)
+        assert "expected T2(no)  [00 03 02 6e 6f]" in text and "got T5(z)  [00 02 05 7a]" in text
+        peer.sendall(b"\x00\x00")
+        with pytest.raises(Failure, match=r"not a valid frame \(length 0\): \[00 00\]"):
+            conn.expect_frame((1, b""))
+        peer.sendall(b"\x00\x09\x01abc")
+        peer.close()
+        with pytest.raises(Failure, match="6 bytes, not a whole frame .*then the connection closed"):
+            conn.expect_frame((1, b""), timeout=2)
+        conn.close()
+
+
+def test_datagrams_show_their_source_and_silence():
+    story = Story()
+    with Datagrams(story, "a") as a, Datagrams(story, "b") as b:
+        a.send(b"ping", to=b.address)
+        b.expect(b"ping", source=a.address)
+        b.send(b"pong", to=a.address)
+        with pytest.raises(Failure, match=r'expected "pang" \(4 bytes\), got "pong"'):
+            a.expect(b"pang", source=b.address)
+        a.send(b"\x00\xff", to=b.address)
+        with pytest.raises(Failure, match="expected silence, got hex 00 ff"):
+            b.expect_silence(0.3)
+        with pytest.raises(Failure, match="nothing within 0.2 s"):
+            b.expect(b"more", timeout=0.2)
 
 
 # -- memcheck reports -------------------------------------------------------

@@ -10,6 +10,7 @@ from gradelib.conversation import Conversation
 
 points = pytest.mark.points
 handout = pytest.mark.handout("Checking memory with Valgrind")
+pytestmark = pytest.mark.xdist_group("01-sync-echo-memcheck")  # one session, one worker
 
 CLIENT_INPUT = b"hello\nsecond line\n" + b"z" * 3000 + b"\nexit\n"
 WAIT = 10.0  # seconds for each step under Valgrind (start-up alone takes 0.5)
@@ -20,9 +21,7 @@ def session(request, tmp_path_factory):
     s = memcheck.Session(request, tmp_path_factory, "Checking memory with Valgrind")
     server = s.program("echo-server", "0", tag="server")
     with s.running():
-        server.start()
-        server.wait_ready(timeout=WAIT + 5)
-        s.story.step("start `valgrind ... bin/echo-server 0`")
+        s.start_server("server", timeout=WAIT)
         _misbehaving_clients(server.address, s.story)
         client = s.program("echo-client", *server.address, tag="client",
                            stdin=CLIENT_INPUT)

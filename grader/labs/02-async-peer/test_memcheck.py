@@ -11,6 +11,7 @@ from gradelib.stdio import Screen, Typist
 
 points = pytest.mark.points
 handout = pytest.mark.handout("Checking memory with Valgrind")
+pytestmark = pytest.mark.xdist_group("02-async-peer-memcheck")  # one session, one worker
 
 SECTION = "Checking memory with Valgrind"
 WAIT = 10.0  # seconds for each step under Valgrind (start-up alone takes 0.5)
@@ -26,9 +27,7 @@ def listen_run(request, tmp_path_factory):
     peer = s.program("peer", "-l", "0", tag="peer", stdin="pipe")
     story = s.story
     with s.running():
-        peer.start()
-        peer.wait_ready(timeout=WAIT + 5)
-        story.step("start `valgrind ... bin/peer -l 0`")
+        s.start_server("peer", timeout=WAIT)
         keys, screen = Typist(peer, story), Screen(peer, story)
         with Conversation.connect(peer.address, story, "other side") as conn:
             conn.send(b"hello\n")
