@@ -12,11 +12,12 @@ and its bytes in hex.
 
 import contextlib
 import ipaddress
+import os
 import socket
 import struct
 import time
 
-from . import frames
+from . import frames, sandbox
 from .failure import show
 from .process import format_address
 
@@ -261,11 +262,21 @@ def fmt(address):
 class FakeServer:
     """A listening socket the grader owns, to test a student's client."""
 
-    def __init__(self, story, host="127.0.0.1", label="test server", codec=None):
-        self.sock = socket.socket(family_of((host, 0)), socket.SOCK_STREAM)
-        self.sock.bind((host, 0))  # the grader keeps it open: no race
+    def __init__(self, story, host="127.0.0.1", label="test server", codec=None, path=None):
+        """On host with a port of its own, or (path given) on an AF_UNIX path, whose
+        file is made the student's (mode 0600, their uid) so their client may
+        connect to it."""
+        if path is not None:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.bind(str(path))
+            os.chmod(path, 0o600)
+            sandbox.give_file_to_student(path)
+            self.address = str(path)
+        else:
+            self.sock = socket.socket(family_of((host, 0)), socket.SOCK_STREAM)
+            self.sock.bind((host, 0))  # the grader keeps it open: no race
+            self.address = (host, self.sock.getsockname()[1])
         self.sock.listen(8)
-        self.address = (host, self.sock.getsockname()[1])
         self.story = story
         self.label = label
         self.codec = codec
