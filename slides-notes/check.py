@@ -12,7 +12,8 @@ every problem at once:
 The checks:
   layout      every chapter folder (NN-topic/) has notes.md and slides.md, and
               slides.md starts with Marp front matter (marp: true, theme: socketlab)
-              and holds 12 to 25 slides
+              and holds 12 to 25 slides; notes.md starts with a '# Title' and has a
+              '**Contents:**' line
   links       every relative link and image in slides-notes/**/*.md, labs/*/README.md,
               solutions/*/README.md and README.md names a file that exists (a
               diagrams/NAME.svg counts when diagrams/NAME.dot, its source, exists),
@@ -316,6 +317,9 @@ def check_layout(chapter, root=HERE):
         if not first.startswith("# "):
             problems.append(f"slides-notes/{chapter}/notes.md:1: does not start with "
                             "a '# Title' heading")
+        if not re.search(r"^\*\*Contents:\*\* \[", read(notes), re.M):
+            problems.append(f"slides-notes/{chapter}/notes.md: no '**Contents:** [...](#...)' "
+                            "line linking its sections")
     return problems
 
 

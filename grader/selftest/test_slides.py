@@ -111,6 +111,52 @@ def test_slugs_follow_githubs_rules():
     assert check.slug("AF_INET6: IPv6") == "af_inet6-ipv6"
 
 
+# ---------------------------------------------------------------- committed diagrams
+
+# The committed diagrams/NAME.svg were drawn by this Graphviz (Debian 12's).
+# Its output is the same on every run for a given version and fonts; another
+# version lays out differently, so there only the drawing's content is compared.
+GRAPHVIZ_VERSION = "2.43.0"
+DOT_SOURCES = build.dot_sources()
+
+
+def _graphviz_version():
+    done = subprocess.run(["dot", "-V"], capture_output=True, text=True)
+    m = re.search(r"version (\S+)", done.stdout + done.stderr)
+    return m.group(1) if m else None
+
+
+def _content(svg):
+    """What a drawing says, without where: numbers (coordinates, sizes) taken out."""
+    return re.sub(r"-?\d+(\.\d+)?", "#", svg)
+
+
+@pytest.mark.parametrize("dot", DOT_SOURCES, ids=check.rel)
+def test_committed_svg_is_there(dot):
+    assert os.path.exists(dot[:-4] + ".svg"), (
+        f"{check.rel(dot)[:-4]}.svg is missing: run /usr/bin/python3 slides-notes/build.py "
+        "--diagrams and commit it (the notes show it on a forge)")
+
+
+@pytest.mark.skipif(not shutil.which("dot"), reason="no Graphviz (apt-get install graphviz)")
+def test_committed_svgs_match_their_sources():
+    same_version = _graphviz_version() == GRAPHVIZ_VERSION
+    stale = []
+    for dot in DOT_SOURCES:
+        svg = dot[:-4] + ".svg"
+        if not os.path.exists(svg):
+            continue  # test_committed_svg_is_there says so
+        fresh, committed = build.dot_svg(dot), check.read(svg)
+        if same_version and fresh != committed:
+            stale.append(check.rel(svg))
+        elif not same_version and _content(fresh) != _content(committed):
+            stale.append(check.rel(svg) + " (compared without coordinates: Graphviz "
+                         f"{_graphviz_version()} here, the SVGs were drawn by {GRAPHVIZ_VERSION})")
+    assert not stale, ("diagrams/NAME.svg older than its NAME.dot: run /usr/bin/python3 "
+                       "slides-notes/build.py --diagrams, and commit both:\n  "
+                       + "\n  ".join(stale))
+
+
 # ---------------------------------------------------------------- rendering
 
 def _offline(argv):
@@ -164,6 +210,48 @@ def test_notes_render(rendered, chapter):
     assert "<h1" in text
     assert not [s for s in re.findall(r'\bsrc\s*=\s*"([^"]*)"', text)
                 if not s.startswith("data:")], f"{chapter}: pictures not inlined"
+
+
+@pytest.mark.xdist_group("slides")
+@pytest.mark.parametrize("chapter", DECKS)
+def test_every_slide_has_speaker_notes(rendered, chapter):
+    """The presenter view (P) shows each slide's notes: the HTML comments of
+    slides.md that are not directives."""
+    text = (rendered / chapter / "slides.html").read_text()
+    want = check.slide_count(check.read(os.path.join(SLIDES_DIR, chapter, "slides.md")))
+    notes = dict(re.findall(r'<div class="bespoke-marp-note" data-index="(\d+)"[^>]*>(.*?)</div>',
+                            text, re.S))
+    missing = [i + 1 for i in range(want)
+               if not re.sub(r"<[^>]+>|\s", "", notes.get(str(i), ""))]
+    assert not missing, (f"{chapter}: slides without speaker notes: {missing} (add an "
+                         "HTML comment <!-- what to say --> at the end of each slide)")
+
+
+@pytest.mark.xdist_group("slides")
+def test_notes_link_lab_handouts_rendered_with_their_sections(rendered):
+    """A link from the notes to labs/NN-name/README.md#section opens the
+    handout rendered, at that section."""
+    checked = 0
+    for chapter in CHAPTERS:
+        page = rendered / chapter / "notes.html"
+        for href in re.findall(r'href="([^"]*)"', page.read_text()):
+            target, _, anchor = href.partition("#")
+            if not re.search(r"(^|/)labs/\d\d-[^/]+/README\.(md|html)$", target):
+                continue
+            assert target.endswith(".html"), f"{chapter}/notes.html links {href}, not rendered"
+            handout = (page.parent / target).resolve()
+            assert handout.exists(), f"{chapter}/notes.html: {href}: no such page"
+            if anchor:
+                assert f'id="{anchor}"' in handout.read_text(), \
+                    f"{chapter}/notes.html: {href}: no such section in the rendered handout"
+            checked += 1
+    assert checked, "no link from the notes to a lab handout"
+
+
+@pytest.mark.xdist_group("slides")
+def test_notes_render_tabs_at_four_columns(rendered):
+    css = (rendered / CHAPTERS[0] / "notes.html").read_text()
+    assert re.search(r"tab-size:\s*4", css), "notes.html: tabs at 8 columns (no tab-size: 4)"
 
 
 @pytest.mark.xdist_group("slides")
