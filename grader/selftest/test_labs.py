@@ -131,3 +131,19 @@ def test_every_c_file_is_formatted():
     out = subprocess.run(["clang-format", "--dry-run", "--Werror", *files],
                          cwd=labs.KIT_DIR, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[:3000]
+
+
+def test_lab_helper_modules_have_names_of_their_own():
+    """The lab folders are on sys.path while grading (gradelib.plugin), so a helper
+    module (lab 03's chat_frames.py) must not share its name with another lab's,
+    nor with a module of gradelib."""
+    gradelib_dir = os.path.join(labs.GRADER_DIR, "gradelib")
+    seen = {m[:-3]: "gradelib" for m in os.listdir(gradelib_dir) if m.endswith(".py")}
+    for name in labs.names():
+        for module in os.listdir(os.path.join(labs.LABS_DIR, name)):
+            if not module.endswith(".py") or module.startswith("test_") \
+                    or module == "conftest.py":
+                continue
+            stem = module[:-3]
+            assert stem not in seen, f"grader/labs/{name}/{module}: {seen.get(stem)} has one"
+            seen[stem] = name
