@@ -148,6 +148,10 @@ def main(argv=None):
         sys.exit(f"grade: no lab folder (01-sync-echo, ...) in {args.submission}")
     say = (lambda msg: None) if args.quiet else (lambda msg: print(msg, flush=True))
     os.environ.setdefault(sandbox.UID_ENV, str(sandbox.pick_uid_base()))
+    if not sandbox.enabled():
+        # Decided here, once: inside the network namespace of a user who is not
+        # root, pytest runs as a mapped root that must not try the sandbox.
+        os.environ["SOCKETLAB_SANDBOX"] = "0"
     scratch = make_scratch()
     notes = []
     try:

@@ -2,8 +2,11 @@
 
 import json
 import os
+import pathlib
+import shutil
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -33,3 +36,30 @@ def test_grading_without_isolation_still_works_and_says_so(tmp_path, monkeypatch
     assert by_lab["01-sync-echo"]["echoes_a_line"]["status"] == "passed", proc.stderr
     with open(tmp_path / "results.json") as f:
         assert "graded without network isolation" in json.load(f)["output"]
+
+
+@pytest.mark.parametrize("lab", ["01", "05"])
+def test_a_student_who_is_not_root_gets_the_same_grade(lab):
+    """`make grade` on a student's own machine runs as that student: no sandbox,
+    a user namespace for the network. As root, grade as `nobody` and compare."""
+    from gradelib import sandbox
+    if not sandbox.real_root():
+        pytest.skip("needs root, to grade as another user")
+    tmp_path = pathlib.Path(tempfile.mkdtemp(prefix="socketlab-nobody-"))
+    tmp_path.chmod(0o777)  # nobody's home and report folder
+    env = {**os.environ, "HOME": str(tmp_path)}
+    env.pop(sandbox.UID_ENV, None)
+    argv = ["setpriv", f"--reuid={sandbox.NOBODY}", f"--regid={sandbox.NOBODY}",
+            "--clear-groups", sys.executable, os.path.join(labs.GRADER_DIR, "grade.py"),
+            "--submission", os.path.join(labs.KIT_DIR, "solutions"), "--lab", lab,
+            "--report-dir", str(tmp_path / "reports"), "--quiet"]
+    try:
+        proc = kit.run_killable(argv, timeout=300, env=env)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        with open(tmp_path / "reports" / "results.json") as f:
+            results = json.load(f)
+    finally:
+        shutil.rmtree(tmp_path, ignore_errors=True)
+    assert "graded without the sandbox" in results["output"]
+    failed = [t["name"] for t in results["tests"] if t["status"] != "passed"]
+    assert not failed and results["max_score"] == 100, (failed, proc.stdout)
