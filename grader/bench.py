@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 """Times the grading of each lab: the reference (full marks), the skeleton, and
 each hostile submission of the kit's self-tests (a failing submission should
-be graded about as fast as a passing one).
+be graded about as fast as a passing one); then runs each lab's own benchmark,
+grader/labs/NN-name/bench.py, where there is one (lab 03: a chat server under
+load).
 
-    bench.py [--lab NN]... [--repeat N] [--no-hostile]
+    bench.py [--lab NN]... [--repeat N] [--no-hostile] [--no-lab-bench]
 
 Prints one line per lab and tree with the median wall time of N gradings.
 """
@@ -71,6 +73,7 @@ def main():
     parser.add_argument("--lab", action="append", default=[])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-hostile", action="store_true")
+    parser.add_argument("--no-lab-bench", action="store_true")
     args = parser.parse_args()
     chosen = [labs.find(sel) for sel in args.lab] or labs.all_labs()
     print(f"{'lab':<16} {'submission':<32} {'median':>8} {'runs':>5}  score")
@@ -81,6 +84,12 @@ def main():
                 bench_hostile(lab, reports)
     print(f"\nmachine: {os.cpu_count()} cores; each time includes the build, the unit "
           "tests, the behaviour tests and the memory check")
+    if not args.no_lab_bench:
+        for lab in chosen:
+            own = os.path.join(lab.tests_dir, "bench.py")
+            if os.path.exists(own):
+                print(f"\n{lab.name}: {os.path.relpath(own, labs.KIT_DIR)}", flush=True)
+                subprocess.run([sys.executable, own], check=False)
 
 
 if __name__ == "__main__":

@@ -110,6 +110,9 @@ def node_modules_ready():
         return False
 
 
+SYSTEM_CAS = "/etc/ssl/certs/ca-certificates.crt"  # Debian's bundle of trusted CAs
+
+
 def ensure_node_modules(quiet=False):
     """Installs Marp with `npm ci` when node_modules is missing or older than
     the lock file. Returns True when it installed."""
@@ -127,6 +130,10 @@ def ensure_node_modules(quiet=False):
         say(quiet, "installing Marp from the npm registry (npm ci, once) ...")
         env = dict(os.environ, PUPPETEER_SKIP_DOWNLOAD="1", npm_config_audit="false",
                    npm_config_fund="false", npm_config_update_notifier="false")
+        if "NODE_EXTRA_CA_CERTS" not in env and os.path.exists(SYSTEM_CAS):
+            # Node trusts its own copy of Mozilla's list, not the system's: a
+            # machine whose network needs a CA of its own has it only there.
+            env["NODE_EXTRA_CA_CERTS"] = SYSTEM_CAS
         run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
             "npm ci in slides-notes/ (it needs the npm registry)", timeout=600,
             cwd=HERE, env=env)
