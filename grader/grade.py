@@ -109,6 +109,9 @@ def run_tests(chosen, scratch, args, notes):
         # module marked xdist_group (a memory-check session) stays on one worker
     if args.test:
         argv += ["-k", args.test]
+    if os.path.realpath(args.submission) != os.path.realpath(os.path.join(labs.KIT_DIR,
+                                                                           "labs")):
+        argv.append(f"--rerun-submission={args.submission}")
     prefix, why = network_isolation()
     if prefix:
         argv = prefix + argv

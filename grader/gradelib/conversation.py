@@ -160,13 +160,22 @@ class Conversation:
             return got
         self.story.fail(action, show(expected), _what_came(got, state, timeout), hint)
 
-    def expect_eof(self, timeout=DEFAULT_WAIT, hint=None):
-        """Expects the peer to close (end of stream), with nothing more before."""
+    def expect_eof(self, timeout=DEFAULT_WAIT, hint=None, clean=False):
+        """Expects the peer to close (end of stream), with nothing more before.
+
+        A reset counts as a close too, unless clean=True: then only a clean end
+        of stream (recv returns 0) does. A server that closes with bytes of the
+        client still unread sends a reset, which may destroy its last reply."""
         state = self._recv_until(lambda p: False, timeout)
-        action = f"{self.label}: expect the connection to be closed"
-        if state in ("eof", "Connection reset by peer") and not self.pending:
+        action = f"{self.label}: expect the connection to be closed" + (
+            " cleanly (recv returns 0, no reset)" if clean else "")
+        if (state == "eof" or (state == "Connection reset by peer" and not clean)) \
+                and not self.pending:
             self.story.step(action)
             return
+        if state == "Connection reset by peer" and not self.pending:
+            self.story.fail(action, "end of stream", "a reset (RST): the bytes the peer "
+                            "never read were still in its socket when it closed", hint)
         got, self.pending = self.pending, b""
         self.story.fail(action, "end of stream", _what_came(got, state, timeout), hint)
 

@@ -13,23 +13,30 @@ A failure shows each datagram with its size, its bytes (hex when binary)
 and the address it came from.
 """
 
+import select
 import socket
+import struct
 import time
 
 from .conversation import family_of
 from .failure import show
 from .process import format_address
 
-DEFAULT_WAIT = 3.0
+DEFAULT_WAIT = 1.5  # a datagram over loopback takes well under a millisecond
 MAX_DATAGRAM = 65535
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux; Python lacks the name
 
 
 class Datagrams:
     """One UDP socket of the grader's, every action written into the story."""
 
-    def __init__(self, story, label="client", host="127.0.0.1"):
+    def __init__(self, story, label="client", host="127.0.0.1", stamped=False):
+        """stamped=True asks the kernel to stamp each datagram's arrival, for
+        receive_stamped (tests that time a program's retransmissions)."""
         self.sock = socket.socket(family_of((host, 0)), socket.SOCK_DGRAM)
         self.sock.bind((host, 0))
+        if stamped:
+            self.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         self.address = self.sock.getsockname()[:2]
         self.story = story
         self.label = label
@@ -54,37 +61,67 @@ class Datagrams:
             self.story.fail(action, "the datagram to leave", e.strerror or str(e))
         self.story.step(action)
 
-    def receive(self, timeout=DEFAULT_WAIT):
-        """(data, source) of the next datagram, or None after timeout. Errors that
-        a UDP socket reports for earlier sends (ECONNREFUSED) are skipped."""
+    def receive(self, timeout=DEFAULT_WAIT, sender=None):
+        """(data, source) of the next datagram, or None after timeout, or as soon
+        as the program sender (a Program), if given, has ended without sending
+        one. Errors that a UDP socket reports for earlier sends (ECONNREFUSED)
+        are skipped."""
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
                 return None
-            self.sock.settimeout(left)
+            ended = sender is not None and not sender.alive()
+            self.sock.settimeout(0 if ended else min(left, 0.05) if sender else left)
             try:
                 data, source = self.sock.recvfrom(MAX_DATAGRAM)
-            except socket.timeout:
-                return None
+            except (socket.timeout, BlockingIOError):
+                if ended:
+                    return None  # it ended, and nothing it sent is left to read
+                continue
             except ConnectionRefusedError:
                 continue  # an ICMP port unreachable for an earlier datagram
             return data, source[:2]
 
-    def expect(self, expected, source=None, timeout=DEFAULT_WAIT, hint=None):
-        """Expects the next datagram to be expected (from source, when given)."""
+    def receive_stamped(self, timeout):
+        """(data, source, arrival) of the next datagram, or None after timeout.
+        arrival is the kernel's receive time (CLOCK_REALTIME, seconds; needs
+        stamped=True): how late the grader gets to read the datagram does not
+        change it, so gaps between arrivals measure the sender, not a busy grader."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.sock], [], [], left)[0]:
+                return None
+            try:
+                data, ancillary, _, source = self.sock.recvmsg(MAX_DATAGRAM,
+                                                               socket.CMSG_SPACE(16))
+            except ConnectionRefusedError:
+                continue  # an ICMP error for an earlier datagram
+            arrival = time.time()
+            for level, kind, value in ancillary:
+                if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(value) >= 16:
+                    sec, nsec = struct.unpack("qq", value[:16])
+                    arrival = sec + nsec / 1e9
+            return data, source[:2], arrival
+
+    def expect(self, expected, source=None, timeout=DEFAULT_WAIT, hint=None, sender=None):
+        """Expects the next datagram to be expected (from source, when given).
+        sender: the program that should send it; its end stops the wait."""
         return self.expect_where(lambda d: d == expected, show(expected), source,
-                                 timeout, hint)
+                                 timeout, hint, sender)
 
     def expect_where(self, test, description, source=None, timeout=DEFAULT_WAIT,
-                     hint=None):
+                     hint=None, sender=None):
         """Expects the next datagram (from source, when given) to pass test(data)."""
         frm = f" from {format_address(source)}" if source else ""
         action = f"{self.label}: expect {description}{frm}"
-        got = self.receive(timeout)
+        got = self.receive(timeout, sender)
         if got is None:
-            self.story.fail(action, f"a datagram{frm}",
-                            f"nothing within {timeout:.1f} s", hint)
+            why = (f"nothing: {sender.name} {sender.status()}"
+                   if sender is not None and not sender.alive()
+                   else f"nothing within {timeout:.1f} s")
+            self.story.fail(action, f"a datagram{frm}", why, hint)
         data, came_from = got
         if source is not None and tuple(came_from) != tuple(source):
             self.story.fail(action, f"a datagram{frm}", f"{show(data)} from "

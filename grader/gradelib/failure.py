@@ -79,3 +79,22 @@ class Story:
         if self.read_more:
             lines.append(f"read: {self.read_more}")
         return "\n".join(lines)
+
+
+class QuietStory:
+    """A story that writes down only failures: for a crowd of clients whose
+    thousands of steps would bury the ones that matter. Failing raises with the
+    whole account of the story it stands for."""
+
+    def __init__(self, story):
+        self.story = story
+
+    def step(self, action, outcome="ok"):
+        pass
+
+    def check(self, ok, action, expected, got, hint=None):
+        if not ok:
+            self.fail(action, expected, got, hint)
+
+    def fail(self, action, expected, got, hint=None):
+        self.story.fail(action, expected, got, hint)

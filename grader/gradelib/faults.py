@@ -7,7 +7,7 @@ something a kernel may do, so a correct program does not care; a program that
 ignores a short count or treats EINTR as an error loses bytes or stops.
 
     lib = faults.build(out_dir)                # once per grading
-    seed = faults.seed_for("echoes_long_lines") # stable, or SOCKETLAB_FAULTS_SEED
+    seed = faults.seed_for("echoes_long_lines", faults.code_digest(src, files))
     server = start("echo-server", "0", ready=True,
                    env=faults.env(lib, seed, log=os.path.join(workdir, "faults.log")))
     story.step(faults.describe(seed, faults.ALL, "echo-server"))
@@ -19,7 +19,9 @@ Valgrind (which preloads its own libraries) or an AddressSanitizer build (which
 refuses a preload before its runtime unless ASAN_OPTIONS=verify_asan_link_order=0).
 """
 
+import hashlib
 import os
+import re
 import zlib
 
 from . import labs
@@ -79,18 +81,52 @@ def env(lib_path, seed, kinds=ALL, log=None):
     return variables
 
 
-def seed_for(name):
-    """The seed of a test: SOCKETLAB_FAULTS_SEED if set, else one derived from
-    name, so that a grading gives the same faults every time it runs."""
+def code_digest(src_dir, files):
+    """A digest of the student's answer files (names relative to src_dir; a
+    missing file counts as empty): what a seed may depend on besides the test."""
+    h = hashlib.sha256()
+    for name in sorted(files):
+        h.update(name.encode() + b"\0")
+        try:
+            with open(os.path.join(src_dir, name), "rb") as f:
+                h.update(f.read())
+        except OSError:
+            pass
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def seed_for(name, code=""):
+    """The seed of a test: SOCKETLAB_FAULTS_SEED if set (to replay a failure),
+    else one derived from the test's name and code (see code_digest).
+
+    Why not a fresh random seed each grading: the contract (section 6) says
+    that grading the same code twice gives the same score. A correct program
+    passes under every schedule, but a buggy one may pass under some and fail
+    under others, and its score would then change from one grading to the next.
+    Derived from the code, the seed is the same while the code is, and changes
+    with every edit: a bug that one schedule hides meets another schedule at
+    the next grading, and a failure can always be replayed with its seed."""
     chosen = os.environ.get(SEED_ENV)
     if chosen:
         return int(chosen, 0)
-    return zlib.crc32(name.encode())
+    return zlib.crc32(f"{name}\0{code}".encode())
+
+
+SHOWN = re.compile(r"\(libfaults, seed (\d+)")  # how describe() writes the seed
 
 
 def describe(seed, kinds, program):
-    """A story step that names the faults, so that a failure shows the seed."""
-    return f"inject into {program}: {', '.join(kinds)} (libfaults, seed {seed})"
+    """A story step that names the faults, so that a failure shows the seed and
+    how to replay it."""
+    return (f"inject into {program}: {', '.join(kinds)} (libfaults, seed {seed}; "
+            f"{SEED_ENV}={seed} in front of the command below replays these faults)")
+
+
+def seed_in(text):
+    """The seed a failure text shows (see describe), or None."""
+    m = SHOWN.search(text)
+    return int(m.group(1)) if m else None
 
 
 def read_log(path):

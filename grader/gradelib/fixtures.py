@@ -8,15 +8,20 @@
     fake        a FakeServer of the grader's, for testing a client
     with_faults with_faults(program, kinds) -> env that injects short counts/EINTR
     netcat, netcat_listening   OpenBSD nc as a real other side
+    datagrams   datagrams(label) -> a UDP socket of the grader's (one client)
+    lossy_relay lossy_relay(server_address, **rates) -> a seeded lossy UDP relay
+    descriptors descriptors(n): lets the grader hold n more sockets
 """
 
 import os
+import resource
 
 import pytest
 
 from . import build as build_mod
-from . import faults, labs, netcat as netcat_mod, process, sandbox, starts
+from . import faults, labs, netcat as netcat_mod, process, relay, sandbox, starts
 from .conversation import FakeServer
+from .datagram import Datagrams
 from .failure import Failure, Story
 from .process import Program
 
@@ -58,11 +63,13 @@ def libfaults(request):
 
 
 @pytest.fixture
-def with_faults(libfaults, story, workdir, request):
+def with_faults(libfaults, story, workdir, request, built, lab):
     """with_faults(program, kinds) -> env for start(): short counts and EINTR,
-    on a schedule seeded from the test's name; the seed is in the story."""
+    on a schedule seeded from the test's name and the student's answer files
+    (the same code gets the same faults); the seed is in the story."""
     def _env(program, kinds=faults.ALL):
-        seed = faults.seed_for(request.node.name)
+        seed = faults.seed_for(request.node.name,
+                               faults.code_digest(built["src"], lab.answer_files))
         story.step(faults.describe(seed, kinds, program))
         return faults.env(libfaults, seed, kinds,
                           log=os.path.join(workdir, f"{program}.faults.log"))
@@ -165,3 +172,49 @@ def netcat_listening(netcat, story):
         story.step(f"nc printed `Listening on 127.0.0.1 {port}`")
         return nc, port
     return _start
+
+
+@pytest.fixture
+def datagrams(story):
+    """datagrams(label, stamped=False) -> a Datagrams: a UDP socket of the grader's
+    with a port of its own (one client, as a server sees it). Closed at the end."""
+    opened = []
+
+    def _open(label="client", stamped=False):
+        d = Datagrams(story, label, stamped=stamped)
+        opened.append(d)
+        return d
+    yield _open
+    for d in opened:
+        d.close()
+
+
+@pytest.fixture
+def lossy_relay(story, request, lab):
+    """lossy_relay(server_address, **rates) -> a running relay.LossyRelay in front
+    of the server, seeded from the test's name (SOCKETLAB_RELAY_SEED overrides);
+    the story's first relay step gives the seed and the command that replays it."""
+    opened = []
+
+    def _open(server_address, **rates):
+        seed = relay.seed_for(request.node.name)
+        name = request.node.name.removeprefix("test_")
+        r = relay.LossyRelay(story, server_address, seed,
+                             replay=relay.replay_command(lab.number, name, seed), **rates)
+        opened.append(r.__enter__())
+        return r
+    yield _open
+    for r in opened:
+        r.close()
+
+
+@pytest.fixture
+def descriptors():
+    """descriptors(n): makes sure the grader may hold n more open sockets."""
+    def _raise(n):
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        want = len(os.listdir("/proc/self/fd")) + n + 64
+        if soft != resource.RLIM_INFINITY and soft < want:
+            top = want if hard == resource.RLIM_INFINITY else min(want, hard)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (top, hard))
+    return _raise

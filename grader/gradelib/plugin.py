@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from . import fixtures, labs, process, results
+from . import faults, fixtures, labs, process, results
 from .failure import Failure
 
 
@@ -24,6 +24,8 @@ def pytest_addoption(parser):
     group.addoption("--results", help="file to write the results to (JSON)")
     group.addoption("--progress", action="store_true",
                     help="print one character per test as it ends (. F E)")
+    group.addoption("--rerun-submission", default="",
+                    help="the SUBMISSION= of the rerun command a failure ends with")
 
 
 # A lab may keep helpers its tests and conftest import (lab 03's chat_frames.py)
@@ -87,14 +89,17 @@ class GraderPlugin:
             return
         exc = call.excinfo.value
         if isinstance(exc, Failure):
-            report.longrepr = str(exc)
+            text = str(exc)
             kind = "fail"
         elif isinstance(exc, pytest.fail.Exception) and "Timeout" in str(exc):
-            report.longrepr = ("the test did not finish in its time bound: "
-                               + str(exc).strip())
+            text = "the test did not finish in its time bound: " + str(exc).strip()
             kind = "fail"
         else:
             kind = "grader-error"  # a bug in the grader: keep the traceback
+        if kind == "fail":
+            lab = self._lab(labs.of_path(item.path))
+            report.longrepr = text + "\n" + rerun_command(
+                lab.number, item.nodeid, text, self.config.getoption("--rerun-submission"))
         report.user_properties.append(("kind", kind))
 
     # -- the record, kept by the controlling process ----------------------
@@ -135,6 +140,18 @@ class GraderPlugin:
             print(flush=True)
         ordered = sorted(self.results.values(), key=lambda r: (r.lab, r.rank))
         results.dump(ordered, path)
+
+
+def rerun_command(lab_number, nodeid, text="", submission=""):
+    """The one command that runs this test again, and only it (with the seed of
+    its injected faults, if the failure text shows one, and the submission
+    folder, if it is not the kit's labs/)."""
+    name = _display_name(nodeid)
+    term = name.rstrip("]").split("/")[-1].split("[")[-1]  # unit[suite/x] -> x
+    seed = faults.seed_in(text)
+    prefix = f"{faults.SEED_ENV}={seed} " if seed is not None else ""
+    where = f" SUBMISSION={submission}" if submission else ""
+    return f"rerun just this test: {prefix}make grade LAB={lab_number} TEST={term}{where}"
 
 
 def _part_of(path):

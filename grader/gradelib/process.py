@@ -47,7 +47,8 @@ SIGNAL_MEANINGS = {
     "SIGPIPE": "it wrote to a connection the other side had closed; ignore SIGPIPE",
     "SIGXFSZ": "its output passed the limit of 64 MiB per file",
     "SIGXCPU": "it used up its CPU time: a busy loop?",
-    "SIGKILL": "the grader stopped it",
+    "SIGKILL": ("the grader stopped it: it had not ended by itself when the test was "
+                "over or its time bound ran out, or it passed a hard limit (CPU time)"),
 }
 
 
@@ -372,6 +373,21 @@ class Program:
         if self.wait_blocked(window) or not self.alive():
             return False
         return self.cpu_seconds() - start >= busy
+
+    def pause(self, story=None):
+        """SIGSTOPs the program, as a busy machine may leave it unscheduled for a
+        while; returns resume(), which sends SIGCONT. What arrives meanwhile
+        waits in its kernel buffers, so the order in which the program then
+        finds things no longer depends on timing."""
+        os.killpg(self.pid, signal.SIGSTOP)
+        if story is not None:
+            story.step(f"pause {self.name} (SIGSTOP): what comes now waits in its buffers")
+
+        def resume():
+            os.killpg(self.pid, signal.SIGCONT)
+            if story is not None:
+                story.step(f"let {self.name} run again (SIGCONT)")
+        return resume
 
     def _signal(self, sig):
         try:

@@ -115,8 +115,8 @@ def expect_exit(story, program, code, timeout=5.0, hint=None):
     """Expects the program to end with exit status code within timeout."""
     got = program.wait(timeout)
     story.check(got == code, f"wait for {program.name} to end", f"exit status {code}",
-                program.status() if got is not None else
-                f"still running after {timeout:.0f} s", hint)
+                f"{program.name} {program.status()}" if got is not None else
+                f"{program.name} still running after {timeout:.0f} s", hint)
 
 
 def expect_stderr_has(story, program, text, hint=None):

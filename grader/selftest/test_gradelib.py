@@ -141,9 +141,12 @@ def test_terminate_does_not_wait_out_the_grace_of_a_program_asleep(tmp_path):
 
 
 def test_spins_tells_a_busy_loop_from_a_server_that_waits(tmp_path):
-    busy = _python(tmp_path, "while True: pass").start()
-    idle = _python(tmp_path, "import time; time.sleep(30)").start()
+    ready = "import sys; print('listening on /x', file=sys.stderr, flush=True)\n"
+    busy = _python(tmp_path, ready + "while True: pass").start()
+    idle = _python(tmp_path, ready + "import time; time.sleep(30)").start()
     try:
+        busy.wait_ready(10)  # Python's own start-up sleeps in system calls too
+        idle.wait_ready(10)
         assert busy.spins(window=1.0, busy=0.3)
         assert not idle.spins(window=1.0, busy=0.3)
     finally:

@@ -3,6 +3,7 @@ marks, the skeleton builds and scores low without a grader error, and every
 file that is not an answer exists once."""
 
 import filecmp
+import glob
 import os
 import re
 import subprocess
@@ -147,3 +148,16 @@ def test_lab_helper_modules_have_names_of_their_own():
             stem = module[:-3]
             assert stem not in seen, f"grader/labs/{name}/{module}: {seen.get(stem)} has one"
             seen[stem] = name
+
+
+def test_modules_with_a_shared_session_stay_on_one_worker():
+    """A module-scoped fixture (a memory-check session) is made once per worker:
+    without an xdist_group mark the tests of its module are spread over both
+    workers and the session runs twice (and takes twice as long)."""
+    for path in sorted(glob.glob(os.path.join(labs.LABS_DIR, "*", "test_*.py"))):
+        with open(path) as f:
+            text = f.read()
+        if 'scope="module"' in text:
+            assert "pytestmark = pytest.mark.xdist_group(" in text, (
+                f"{os.path.relpath(path, labs.KIT_DIR)} has a module-scoped fixture but "
+                "no `pytestmark = pytest.mark.xdist_group(...)`")

@@ -160,8 +160,21 @@ def _offline(argv):
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
     """Every chapter rendered into a scratch folder, without network (npm ci,
-    if node_modules is missing, runs first, with it)."""
-    build.ensure_node_modules(quiet=True)
+    if node_modules is missing, runs first, with it).
+
+    Only one case is skipped: Marp is not installed and the npm registry cannot
+    be reached from this machine (no network, or a TLS proxy whose CA the
+    machine lacks); every other failure of the install fails the tests."""
+    try:
+        build.ensure_node_modules(quiet=True)
+    except build.BuildError as e:
+        unreachable = re.search(r"E(CONNREFUSED|NOTFOUND|AI_AGAIN|TIMEDOUT|NETUNREACH)|"
+                                r"SELF_SIGNED_CERT|UNABLE_TO_GET_ISSUER_CERT|CERT_HAS_EXPIRED",
+                                str(e))
+        if not unreachable:
+            raise
+        pytest.skip(f"Marp is not installed and the npm registry cannot be reached "
+                    f"from here ({unreachable.group(0)}): the decks were not rendered")
     out = tmp_path_factory.mktemp("slides")
     argv = _offline([sys.executable, os.path.join(SLIDES_DIR, "build.py"),
                      "--out", str(out), "--quiet"])
