@@ -12,6 +12,7 @@ from gradelib.conversation import Conversation
 
 points = pytest.mark.points
 handout = pytest.mark.handout("Checking memory with Valgrind")
+pytestmark = pytest.mark.xdist_group("05-unix-socket-memcheck")  # one session, one worker
 
 CLIENT_INPUT = b"WHOAMI\nECHO hello\nECHO " + b"z" * 3000 + b"\nQUIT\n"
 WAIT = 10.0  # seconds for each step under Valgrind (start-up alone takes 0.5)
