@@ -10,8 +10,11 @@
  * handler. Each direction goes through a bounded queue, so the peer never waits
  * for a write to finish and never holds more than a few KiB.
  *
- * The line "exit", typed or received, ends the session, and so does the other
- * side closing. The end of stdin only shuts down the sending half.
+ * The two directions end apart, as TCP allows: the end of stdin shuts down the
+ * sending half, the other side's end of stream ends the receiving half, and the
+ * session is over once both have ended. Nothing read from stdin is dropped while
+ * the other side still takes data. The line "exit", typed or received, ends the
+ * session at once.
  */
 #include "byte_queue.h"
 #include "line_rules.h"
@@ -59,6 +62,8 @@ struct peer {
 	bool exit_typed;	     /* the exit line came from stdin */
 	bool exit_received;	     /* the exit line came from the other side */
 	bool shut_down;		     /* our sending half is shut down (FIN sent) */
+	bool gone;		     /* a send failed: the other side is gone */
+	int gone_errno;		     /* why: EPIPE or ECONNRESET */
 	const char *failed;	     /* the call that failed, for the message */
 };
 
@@ -166,17 +171,30 @@ static void let_go(struct held *h, size_t n)
 }
 
 /*
+ * Tells whether the other side still takes what the peer sends: it has not
+ * sent the exit line, and no send has failed because it is gone.
+ */
+static bool other_side_takes(const struct peer *p)
+{
+	return !p->exit_received && !p->gone;
+}
+
+/*
  * Tells whether the session is over:
  * - the exit line was typed, and it has been sent with everything before it; or
- * - the other side has ended (its end of stream or its exit line), and every
- *   byte received before that is on stdout. Stdin not sent yet is dropped.
+ * - the receiving direction has ended (the other side's end of stream, or its
+ *   exit line) with every byte received before that on stdout, and the sending
+ *   direction has ended too: all of stdin sent and the sending half shut down,
+ *   or nothing more can go (exit received, or the other side gone).
  */
 static bool session_over(const struct peer *p)
 {
+	bool received_all = p->socket_ended && p->from_socket.len == 0 &&
+			    byte_queue_len(&p->to_stdout) == 0;
+
 	if (p->exit_typed && p->shut_down)
 		return true;
-	return p->socket_ended && p->from_socket.len == 0 &&
-	       byte_queue_len(&p->to_stdout) == 0;
+	return received_all && (p->shut_down || !other_side_takes(p));
 }
 
 /*
@@ -192,10 +210,12 @@ static bool wants(const struct peer *p, enum slot s)
 	 * TODO (step 4, "The poll loop"): tell whether the peer waits for slot s
 	 * now. Read a side only while there is room to keep what you read, write
 	 * a side only when you have bytes for it:
-	 * - STDIN_IN: stdin has not ended, and p->from_stdin is not full;
+	 * - STDIN_IN: stdin has not ended, the other side still takes data
+	 *   (other_side_takes()), and p->from_stdin is not full;
 	 * - SOCKET_IN: the socket has not ended, and p->from_socket is not full;
-	 * - SOCKET_OUT: the socket has not ended (once the other side has
-	 *   ended, nothing more is sent), and p->to_socket holds bytes;
+	 * - SOCKET_OUT: the other side still takes data, and p->to_socket holds
+	 *   bytes (also after the other side's end of stream: that ends only the
+	 *   direction towards you);
 	 * - STDOUT_OUT: p->to_stdout holds bytes.
 	 * A switch on s does it; see byte_queue.h for byte_queue_len().
 	 */
@@ -225,7 +245,8 @@ static void watch(const struct peer *p, struct pollfd fds[SLOTS])
  * Tells whether slot s of fds is ready: poll(2) reported the event asked for, or
  * POLLHUP, POLLERR or POLLNVAL, which the handler's own read or write turns into
  * an end of stream or an error. A handler that ran before it in this round may
- * have changed what the peer wants: s must still be wanted.
+ * have changed what the peer wants (an exit line received stops the sending):
+ * s must still be wanted.
  */
 static bool ready(const struct peer *p, const struct pollfd fds[SLOTS], enum slot s)
 {
@@ -323,6 +344,10 @@ static int on_socket_writable(struct peer *p)
 	 * MSG_DONTWAIT, so that send(2) takes what fits now and never waits for
 	 * room.
 	 * - -1 with EAGAIN, EWOULDBLOCK or EINTR: return 0 (no room after all);
+	 * - -1 with EPIPE or ECONNRESET: the other side is gone. Set p->gone,
+	 *   keep errno in p->gone_errno, and return 0: it is not over yet, what
+	 *   it sent before it left may still wait in your receive buffer (and
+	 *   may end with its exit line). See "Ending a session";
 	 * - -1 otherwise: set p->failed to "send" and return -1;
 	 * - n >= 0: byte_queue_consume() the n bytes sent, then release_stdin(p):
 	 *   there is room again for lines held back. If stdin has ended, return
@@ -369,6 +394,9 @@ static int on_socket_readable(struct peer *p)
 	 * TODO (step 5, "Printing what arrives"): recv(2) from p->sock into
 	 * the free end of p->from_socket.buf.
 	 * - -1 with EINTR: return 0;
+	 * - -1 with ECONNRESET after a send has found the other side gone
+	 *   (p->gone): that is the same reset, the end of what it sent: do as
+	 *   for 0;
 	 * - -1 otherwise: set p->failed to "recv" and return -1 (ECONNRESET:
 	 *   the other side reset the connection);
 	 * - 0: the other side has ended its stream: set p->socket_ended;
@@ -454,6 +482,29 @@ static int run_session(struct peer *p)
 	return not_implemented(__func__, &warned);
 }
 
+/*
+ * Says how the session ended, on stderr, and returns the exit status: 1 when
+ * run_session() failed (result -1), or when the other side was gone before all
+ * of stdin was sent, unless it had sent the exit line; 0 otherwise.
+ */
+static int end_of_session(const struct peer *p, int result)
+{
+	if (result == -1) {
+		warn("%s", p->failed);
+		return 1;
+	}
+	if (p->exit_received) {
+		warnx("the other side ended the session");
+		return 0;
+	}
+	if (p->gone) {
+		warnx("send: %s: the other side is gone, the rest of stdin was not sent",
+		      strerror(p->gone_errno));
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char *argv[])
 {
 	const char *addr = NULL;
@@ -494,11 +545,7 @@ int main(int argc, char *argv[])
 		err(1, "%s", failed);
 
 	peer_init(&p, fd);
-	status = run_session(&p) == 0 ? 0 : 1;
-	if (status != 0)
-		warn("%s", p.failed);
-	else if (p.exit_received)
-		warnx("the other side ended the session");
+	status = end_of_session(&p, run_session(&p));
 	if (close(fd) == -1) {
 		warn("close");
 		status = 1;

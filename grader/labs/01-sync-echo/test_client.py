@@ -10,7 +10,7 @@ import pytest
 from gradelib import checks, faults
 from gradelib.conversation import FakeServer, refusing_port
 from gradelib.failure import show
-from gradelib.stdio import expect_exit, expect_stdout
+from gradelib.stdio import Screen, Typist, expect_exit, expect_stdout
 
 points = pytest.mark.points
 handout = pytest.mark.handout
@@ -38,7 +38,30 @@ def test_client_prints_each_reply(start, fake, story):
     expect_stdout(story, client, b"ONE\nTWO\n")
 
 
-@points(5)
+@points(2)
+@handout("The client")
+def test_client_shows_each_reply_while_it_runs(start, fake, story):
+    """Catches: a client that never calls fflush(stdout): on a pipe or a file stdout
+    is fully buffered, so its replies appear only when it exits.
+
+    The client's stdin stays open: it is still running when each reply must
+    show on its stdout."""
+    client = start("echo-client", *fake.address, stdin="pipe")
+    conn = fake.accept(client=client)
+    keys, screen = Typist(client, story), Screen(client, story)
+    hint = ("stdout into a pipe or a file is fully buffered: fflush(stdout) after each "
+            "reply, or the user sees nothing until the client exits")
+    for line in (b"first\n", b"second\n"):
+        keys.type(line)
+        conn.expect_line(line)
+        conn.send(line.upper())
+        screen.expect(line.upper(), hint=hint)
+    keys.end()
+    conn.expect_eof()
+    expect_exit(story, client, 0)
+
+
+@points(4)
 @handout("The client")
 def test_client_waits_for_the_reply_before_the_next_line(start, fake, story):
     """Catches: sending all of stdin at once, then reading the replies (not synchronous)."""
@@ -58,7 +81,7 @@ def test_client_waits_for_the_reply_before_the_next_line(start, fake, story):
     expect_stdout(story, client, b"reply 1\nreply 2\nreply 3\n")
 
 
-@points(3)
+@points(2)
 @handout("Lines over a byte stream")
 def test_client_reads_a_whole_reply_line(start, fake, story):
     """Catches: taking one recv() as the whole reply (prints half, sends too early)."""

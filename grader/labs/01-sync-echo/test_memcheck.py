@@ -30,6 +30,9 @@ def session(request, tmp_path_factory):
         s.story.check(client.wait(2 * WAIT) is not None, "wait for the client to end",
                       "it to end after `bye`", f"the client {client.status()}")
         s.story.step(f"the client {client.status()}")
+        s.story.check(server.alive(), "check that the server still runs, before SIGTERM",
+                      "it to keep running until it is stopped",
+                      f"the server {server.status()} by itself")
         server.terminate(grace=WAIT)
         s.story.step(f"SIGTERM the server: it {server.status()}")
     yield s

@@ -3,12 +3,15 @@
 Each test names, in its docstring, the mistake it is there to catch.
 """
 
+import os
+import signal
 import time
 
 import pytest
 
-from gradelib import checks, process
+from gradelib import checks, faults, process
 from gradelib.conversation import Conversation
+from gradelib.failure import Failure
 
 points = pytest.mark.points
 handout = pytest.mark.handout
@@ -114,7 +117,7 @@ def test_line_that_only_starts_with_exit_is_echoed(connect):
     c.expect_line(b"exit \n")
 
 
-@points(3)
+@points(2)
 @handout("The iterative server")
 def test_second_client_waits_for_the_first(connect):
     """Catches: a server that serves two clients at once, or never the second."""
@@ -171,6 +174,30 @@ def test_refuses_a_longer_line_and_keeps_serving(connect, still_serving):
     still_serving()
 
 
+@points(2)
+@handout("The server")
+def test_last_reply_is_followed_by_a_clean_end_of_stream(connect, server, story):
+    """Catches: a server that sends `bye` or the error line and closes with the
+    client's bytes still unread, without shutdown(SHUT_WR) first: the kernel resets
+    the connection, and the client gets a reset instead of a clean end of stream.
+
+    The server is back in accept() before the client reads: whatever its close
+    sent has arrived by then."""
+    hint = ("send the last line, then shutdown(fd, SHUT_WR), then close: the FIN goes "
+            "before the reset that unread bytes cause, so the client reads a clean end")
+    for label, sent, reply in (
+            ("client with a long line", b"y" * 5000 + b"\n" + b"then more\n" * 50,
+             b"error: line too long\n"),
+            ("client that says exit", b"exit\n" + b"lines after exit\n" * 50, b"bye\n")):
+        c = connect(label)
+        c.send(sent)
+        c.expect_line(reply)
+        story.check(server.wait_blocked(2.0), "wait until the server is back in accept()",
+                    "it to wait for the next client", f"the server {server.status()}")
+        c.expect_eof(hint=hint, clean=True)
+        c.close_noted()  # a server may drain until the client's end: give it that end
+
+
 @points(1)
 @handout("The contract")
 def test_echoes_a_last_line_without_lf(connect, still_serving):
@@ -223,30 +250,59 @@ def test_echoes_every_byte_when_send_takes_a_few_at_a_time(start, story, with_fa
                           "send_all() loops until every byte is sent")
 
 
+# What each kind of injected fault asks of the server, and where the handout says it.
+FAULT_ADVICE = {
+    "short-recv": ("recv(2) returned a few bytes at a time: the line reader keeps the "
+                   "bytes it holds and joins the pieces", "Lines over a byte stream"),
+    "short-send": ("send(2) took a few bytes at a time: send_all() loops until every "
+                   "byte is sent", "Short writes"),
+    "eintr": ("a call failed with EINTR: that is not an error, test the stop flag and "
+              "call again (send_all() retries)", "Stopping cleanly"),
+}
+
+
+def _explain_faults(story, log, lab):
+    """A failure text that names the faults injected before it and the sections
+    that explain each (the cause may be any of them)."""
+    seen = []
+    for entry in faults.read_log(log):
+        kind = "eintr" if entry["kind"].startswith("eintr") else entry["kind"]
+        if kind in FAULT_ADVICE and kind not in seen:
+            seen.append(kind)
+    if not seen:
+        return story.render("no fault had been injected yet: the server fails without them")
+    story.read_more = "; ".join(f"{lab.handout}, \"{FAULT_ADVICE[k][1]}\"" for k in seen)
+    return story.render("faults injected before this step: " + "; ".join(
+        FAULT_ADVICE[k][0] for k in seen))
+
+
 @points(2)
 @handout("Stopping cleanly")
-def test_keeps_serving_through_short_reads_and_eintr(start, story, with_faults):
+def test_keeps_serving_through_short_reads_and_eintr(start, story, with_faults, lab):
     """Catches: EINTR from line_reader_next() or send() taken as an error (the
     server drops the client), or bytes held by the reader forgotten.
 
     Inside the server, recv(2) returns a few bytes at a time and calls fail
-    with EINTR now and then, as they may when a signal arrives."""
-    server = start("echo-server", "0", ready=True, env=with_faults("echo-server"))
-    hint = ("EINTR is not an error: test the stop flag and call again; send_all() "
-            "retries after EINTR; the reader keeps the bytes it holds")
-    with Conversation.connect(server.address, story) as c:
-        c.send(b"one\ntwo\nthree\n")
-        for line in (b"one\n", b"two\n", b"three\n"):
-            c.expect_line(line, hint=hint)
-        for line in FAULT_LINES:
-            c.send(line)
-            c.expect_line(line, hint=hint)
-        c.send(b"exit\n")
-        c.expect_line(b"bye\n", hint=hint)
-        c.expect_eof()
+    with EINTR now and then, as they may when a signal arrives. A failure
+    names the faults injected before it, and where each is explained."""
+    env = with_faults("echo-server")
+    server = start("echo-server", "0", ready=True, env=env)
+    try:
+        with Conversation.connect(server.address, story) as c:
+            c.send(b"one\ntwo\nthree\n")
+            for line in (b"one\n", b"two\n", b"three\n"):
+                c.expect_line(line)
+            for line in FAULT_LINES:
+                c.send(line)
+                c.expect_line(line)
+            c.send(b"exit\n")
+            c.expect_line(b"bye\n")
+            c.expect_eof()
+    except Failure:
+        raise Failure(_explain_faults(story, env["FAULTS_LOG"], lab)) from None
 
 
-@points(3)
+@points(2)
 @handout("When a client misbehaves")
 def test_survives_a_client_that_does_not_read(connect, still_serving, story):
     """Catches: SIGPIPE not ignored: writing to a closed connection kills the server."""
@@ -272,11 +328,19 @@ def test_survives_a_client_that_does_not_read(connect, still_serving, story):
 @points(2)
 @handout("Stopping cleanly")
 def test_exits_with_0_on_sigterm(start, story):
-    """Catches: no handler (killed by SIGTERM), SA_RESTART (never wakes), exit status not 0."""
+    """Catches: no handler (killed by SIGTERM or SIGINT), SA_RESTART (never wakes),
+    exit status not 0."""
     idle = start("echo-server", "0", ready=True)
     status = idle.terminate(grace=2.0)
     story.check(status == 0, "SIGTERM the server while it waits in accept()",
                 "exit status 0 within 2 s", idle.status())
+    ctrl_c = start("echo-server", "0", ready=True)
+    ctrl_c.wait_blocked(2.0)
+    os.kill(ctrl_c.pid, signal.SIGINT)
+    code = ctrl_c.wait(2.0)
+    story.check(code == 0, "SIGINT (Ctrl-C) the server while it waits in accept()",
+                "exit status 0 within 2 s", ctrl_c.status(),
+                hint="SIGINT is handled as SIGTERM is: the same handler")
     busy = start("echo-server", "0", ready=True)
     with Conversation.connect(busy.address, story) as c:
         c.send(b"hello\n")

@@ -22,7 +22,7 @@ TYPED = bytes(range(32, 127)) * 200 + b"\n"  # 19 KB: less than a pipe holds, so
 
 @pytest.fixture(scope="module")
 def listen_run(request, tmp_path_factory):
-    """`peer -l 0`: traffic both ways, then the other side closes."""
+    """`peer -l 0`: traffic both ways, then the other side half-closes, then stdin ends."""
     s = memcheck.Session(request, tmp_path_factory, SECTION, name="memcheck-listen")
     peer = s.program("peer", "-l", "0", tag="peer", stdin="pipe")
     story = s.story
@@ -37,12 +37,15 @@ def listen_run(request, tmp_path_factory):
                               action="other side: expect the typed lines (19 KB)")
             conn.send(BIG)
             screen.expect(BIG, timeout=WAIT)
-            keys.type(b"never sent, no LF")
             conn.send(b"last line\nex")
             conn.shutdown_write()
+            screen.expect(b"last line\nex", timeout=WAIT)
+            keys.type(b"typed last, no LF")
+            keys.end()
+            conn.expect_bytes(b"typed last, no LF", timeout=WAIT)
+            conn.expect_eof(timeout=WAIT)
             peer.wait(WAIT * 2)
             story.step(f"the peer {peer.status()}")
-            conn.expect_eof(timeout=WAIT)
     yield s
 
 
@@ -72,7 +75,7 @@ def connect_run(request, tmp_path_factory):
     yield s
 
 
-AFTER_CLOSE = "after the other side closed"
+AFTER_CLOSE = "after both directions ended"
 AFTER_EXIT = "after `exit` was typed"
 
 

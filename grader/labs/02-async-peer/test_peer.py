@@ -6,10 +6,12 @@ and reads its stdout as it grows. Each test names, in its docstring, the
 mistake it is there to catch.
 """
 
+import os
 import random
 import socket
 import time
 
+import psutil
 import pytest
 
 from gradelib import bulk, checks, faults
@@ -24,13 +26,31 @@ AT_ONCE = 2.0  # seconds within which "at once" must have happened
 ENDED_BY_OTHER_SIDE = b"peer: the other side ended the session"
 
 
+def the_end_has_reached(peer, story, timeout=AT_ONCE):
+    """Waits until the other side's end of stream (its FIN) has reached the peer's
+    socket (state CLOSE_WAIT) and the peer has acted on it: it is asleep again, or
+    has ended. What the test does next then cannot overtake the end."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and peer.alive():
+        try:
+            states = {c.status for c in psutil.Process(peer.pid).connections("tcp")}
+        except psutil.Error:
+            break
+        if psutil.CONN_CLOSE_WAIT in states:
+            break
+        time.sleep(0.01)
+    peer.wait_blocked(max(deadline - time.monotonic(), 0.5))
+    story.step("wait until the other side's end of stream has reached the peer (its socket is in "
+               "CLOSE_WAIT) and the peer has acted on it")
+
+
 def expect_running(story, peer, why, hint=None):
     story.check(peer.alive(), f"check that the peer still runs ({why})",
                 "it to keep running", f"the peer {peer.status()}", hint)
 
 
 # -- both directions at once ---------------------------------------------------
-@points(4)
+@points(3)
 @handout("poll(2) and its events")
 def test_prints_what_arrives_while_the_user_types_nothing(listen_session):
     """Catches: a peer that blocks reading stdin (fgets, read) before it reads the
@@ -44,7 +64,7 @@ def test_prints_what_arrives_while_the_user_types_nothing(listen_session):
     s.screen.expect(b"second line\nthird line\n", timeout=AT_ONCE, hint=hint)
 
 
-@points(4)
+@points(3)
 @handout("poll(2) and its events")
 def test_sends_typed_lines_while_the_other_side_is_silent(connect_session):
     """Catches: a peer that waits for an answer after each line it sends (the echo
@@ -92,7 +112,7 @@ def test_passes_any_byte_unchanged_both_ways(listen_session):
 
 
 # -- the exit line ---------------------------------------------------------------
-@points(4)
+@points(3)
 @handout("The exit line")
 def test_typed_exit_sends_exit_then_closes_and_exits_0(start, story, fake):
     """Catches: closing without sending `exit\\n` first, going on reading stdin after
@@ -136,7 +156,7 @@ def test_a_line_that_only_starts_with_exit_is_not_exit(connect_session, story):
     s.conn.expect_line(b"still here\n")
 
 
-@points(4)
+@points(3)
 @handout("The exit line")
 def test_received_exit_ends_the_peer_without_printing_it(connect_session, story):
     """Catches: printing the received `exit` line, going on after it, no message on
@@ -166,7 +186,7 @@ def test_received_exit_split_across_segments_is_still_exit(listen_session, story
 
 
 # -- ending a session ------------------------------------------------------------
-@points(5)
+@points(4)
 @handout("Half-close")
 def test_end_of_stdin_half_closes_and_the_peer_keeps_printing(connect_session, story):
     """Catches: close() instead of shutdown(SHUT_WR) at end of stdin, or exiting at end
@@ -189,25 +209,158 @@ def test_end_of_stdin_half_closes_and_the_peer_keeps_printing(connect_session, s
                 hint="once the other side has closed too, the peer exits with 0")
 
 
-@points(4)
+@points(3)
 @handout("Ending a session")
-def test_other_side_closing_ends_the_peer_once_all_is_printed(listen_session, story):
-    """Catches: waiting for end of stdin after the other side has closed (or spinning
-    on recv() returning 0), exiting non-zero, or losing the last bytes held back."""
+def test_other_sides_end_of_stream_is_printed_whole_and_the_peer_goes_on(listen_session,
+                                                                        story):
+    """Catches: exiting as soon as the other side half-closes (the old rule: what the
+    user types next is lost), spinning on recv() returning 0, or losing the start of
+    a line held back because it might have become `exit`."""
     s = listen_session
     s.conn.send(b"first\nsecond\nex")
     s.screen.expect(b"first\nsecond\n")  # `ex` may be held back: it may become `exit`
     s.conn.shutdown_write()
+    the_end_has_reached(s.peer, story)
+    s.screen.expect(b"ex", hint="at the other side's end of stream, print every byte "
+                    "received, also the start of a line held back because it might "
+                    "have become `exit`")
+    expect_running(story, s.peer, "its stdin is still open",
+                   hint="the other side's end of stream ends only the receiving "
+                   "direction: the peer goes on sending its stdin")
+    s.keys.type(b"typed after the other side's end\n")
+    s.conn.expect_line(b"typed after the other side's end\n")
+    s.keys.end()
+    s.conn.expect_eof(hint="at the end of stdin the peer shuts down its sending half")
     expect_exit(story, s.peer, 0, timeout=3.0,
-                hint="the other side's end of stream ends the peer with 0, though its "
-                "stdin is still open")
-    expect_stdout(story, s.peer, b"first\nsecond\nex",
-                  hint="every received byte is printed before the peer exits, also the "
-                  "start of a line held back because it might have become `exit`")
-    s.conn.expect_eof()
+                hint="both directions have ended: the session ends with 0")
+    expect_stdout(story, s.peer, b"first\nsecond\nex")
 
 
 @points(3)
+@handout("Ending a session")
+def test_keeps_sending_stdin_after_the_other_side_half_closes(connect_session, story):
+    """Catches: dropping what is typed after the other side has half-closed (measured:
+    of three lines typed after a server's last line, the old rule sent one and exited 0),
+    or exiting before the end of stdin."""
+    s = connect_session
+    s.conn.send(b"the server's only line\n")
+    s.conn.shutdown_write()
+    s.screen.expect(b"the server's only line\n")
+    the_end_has_reached(s.peer, story)
+    hint = ("the other side has ended only its sending half: it still reads, so every "
+            "typed line goes on being sent until stdin ends")
+    for n in (1, 2, 3):
+        line = f"typed line {n}\n".encode()
+        s.keys.type(line)
+        s.conn.expect_line(line, timeout=AT_ONCE, hint=hint)
+    expect_running(story, s.peer, "its stdin is still open", hint=hint)
+    s.keys.end()
+    s.conn.expect_eof()
+    expect_exit(story, s.peer, 0, timeout=3.0,
+                hint="stdin has ended and the other side's stream too: exit with 0")
+
+
+SWAP_SIZES = (8 << 20, 6 << 20)  # the measured case: 8 MiB one way, 6 MiB the other
+SWAP_FIRST = 1 << 20  # of the 8 MiB, typed before the 6 MiB have arrived
+SWAP_BOUND = 20.0  # seconds; the reference needs well under one
+
+
+def _wait_for_stdout_size(peer, story, size, deadline):
+    while time.monotonic() < deadline and peer.alive() \
+            and os.path.getsize(peer.stdout_path) < size:
+        time.sleep(0.01)
+    got = os.path.getsize(peer.stdout_path)
+    story.check(got >= size, f"wait until {size} bytes are on the stdout of `peer -l`",
+                f"{size} bytes", f"{got} bytes, and the peer {peer.status()}")
+
+
+@points(4)
+@handout("Ending a session")
+def test_two_peers_swap_files_whole(start, story):
+    """Catches: ending the session at the other side's end of stream (measured: two
+    peers swapping an 8 MB and a 6 MB file exited 0, one side having received 6.4 MB
+    of the 8.4), or ending it at the end of stdin before everything arrived.
+
+    Two copies of bin/peer, one in each mode. The 6 MiB side reads a file; the
+    8 MiB side reads a pipe, whose last 7 MiB the grader writes only once the
+    6 MiB side has sent everything and half-closed: the test does not depend on
+    which of the two runs faster."""
+    rng = random.Random(3)
+    big, small = (rng.randbytes(n) for n in SWAP_SIZES)
+    deadline = time.monotonic() + SWAP_BOUND
+    listener = start("peer", "-l", "0", stdin="pipe", ready=True)
+    connector = start("peer", *listener.address, stdin=small)
+    story.step(f"(its stdin is a file: {summary(small)})")
+    keys = Typist(listener, story)
+    keys.type(big[:SWAP_FIRST], timeout=SWAP_BOUND)
+    _wait_for_stdout_size(listener, story, len(small), deadline)
+    the_end_has_reached(listener, story)
+    hint = ("a peer whose stdin is not all sent goes on sending after the other side's "
+            "end of stream; it exits once both directions have ended")
+    expect_running(story, listener, "its stdin is still open", hint)
+    keys.type(big[SWAP_FIRST:], timeout=max(deadline - time.monotonic(), 1.0))
+    keys.end()
+    for peer in (listener, connector):
+        expect_exit(story, peer, 0, timeout=max(deadline - time.monotonic(), 1.0),
+                    hint=hint)
+    for peer, expected, what in ((listener, small, "`peer -l`"),
+                                 (connector, big, "`peer HOST PORT`")):
+        out = peer.stdout()
+        story.check(out == expected, f"read the stdout of {what}",
+                    f"the other's stdin: {summary(expected)}", summary(out, expected),
+                    hint)
+
+
+LEFTOVER = b"".join(f"line {n:03} the other side sent before it left ".encode()
+                    + b"." * 50 + b"\n" for n in range(120))  # 12 KB: several recv()s
+
+
+def _other_side_leaves_with_a_reset(s, data):
+    """The other side sends data and resets the connection while the peer is paused
+    with a typed line to send: the peer's next send fails (ECONNRESET or EPIPE)."""
+    s.keys.type(b"hello\n")
+    s.conn.expect_line(b"hello\n")
+    resume = s.peer.pause(s.conn.story)
+    s.conn.send(data, note=f" ({len(data)} bytes)")
+    s.keys.type(b"typed while the other side leaves\n")
+    s.conn.reset()
+    resume()
+
+
+@points(2)
+@handout("Ending a session")
+def test_other_side_gone_prints_what_came_and_exits_1(connect_session, story):
+    """Catches: exiting at the failed send (EPIPE or ECONNRESET) without printing what
+    the other side had sent before it left, killed by SIGPIPE, or exiting 0 although
+    typed bytes could not be sent."""
+    s = connect_session
+    _other_side_leaves_with_a_reset(s, LEFTOVER)
+    expect_exit(story, s.peer, 1, timeout=3.0,
+                hint="a send that fails with EPIPE or ECONNRESET means the other side "
+                "is gone: print what it had sent, say so on stderr, exit with 1")
+    expect_stdout(story, s.peer, LEFTOVER,
+                  hint="what the other side sent before it left waits in the receive "
+                  "buffer: keep reading until recv() returns 0 or fails, print it all")
+    expect_stderr_has(story, s.peer, b"peer: ",
+                      hint="say on stderr that the rest of stdin could not be sent")
+
+
+@points(2)
+@handout("Ending a session")
+def test_exit_received_before_the_other_side_left_still_wins(connect_session, story):
+    """Catches: a failed send (the other side reset after its `exit`) taken as the end,
+    so that the `exit` line waiting in the receive buffer is never read: status 1
+    instead of 0."""
+    s = connect_session
+    _other_side_leaves_with_a_reset(s, LEFTOVER + b"exit\n" + b"not printed\n")
+    expect_exit(story, s.peer, 0, timeout=3.0,
+                hint="what came ends with the line `exit`: the exit rule wins over the "
+                "failed send (status 0)")
+    expect_stdout(story, s.peer, LEFTOVER)
+    expect_stderr_has(story, s.peer, ENDED_BY_OTHER_SIDE)
+
+
+@points(2)
 @handout("Sending and receiving")
 def test_bytes_without_lf_at_end_of_stdin_are_sent(start, story, fake):
     """Catches: dropping the last stdin bytes when they have no LF (they wait for a
@@ -221,7 +374,7 @@ def test_bytes_without_lf_at_end_of_stdin_are_sent(start, story, fake):
     expect_exit(story, peer, 0, timeout=3.0)
 
 
-@points(3)
+@points(2)
 @handout("Sending and receiving")
 def test_stdin_bytes_without_lf_are_sent_once_4096_are_buffered(connect_session, story):
     """Catches: a peer that waits for a LF forever once its stdin buffer is full (it
@@ -320,7 +473,7 @@ def test_short_sends_and_short_reads_lose_no_byte(start, story, fake, with_fault
 
 
 # -- listen mode -----------------------------------------------------------------
-@points(4)
+@points(3)
 @handout("One session at a time")
 def test_second_client_is_refused_once_the_first_is_in(listen_session, story):
     """Catches: keeping the listening socket open after accept(2): a second client's
@@ -366,11 +519,12 @@ def test_resolves_names_and_ipv6_and_binds_b(start, story):
 
 
 # -- netcat ----------------------------------------------------------------------
-@points(3)
+@points(2)
 @handout("Interoperating with netcat")
 def test_netcat_connects_to_the_listening_peer(start, story, netcat):
-    """Catches: a peer that nc cannot talk to: bytes changed or held, no exit when nc
-    half-closes (nc -N at the end of its stdin), or a status other than 0."""
+    """Catches: a peer that nc cannot talk to: bytes changed or held, exiting when nc
+    half-closes (nc -N at the end of its stdin) while the peer still has lines to send,
+    or not exiting with 0 once both have ended."""
     peer = start("peer", "-l", "0", stdin="pipe", ready=True)
     nc = netcat("-N", *peer.address)
     peer_keys, peer_screen = Typist(peer, story), Screen(peer, story)
@@ -379,17 +533,23 @@ def test_netcat_connects_to_the_listening_peer(start, story, netcat):
     nc_screen.expect(b"hello nc, from peer\n")
     nc_keys.type(b"hello peer, from nc\nand a second line\n")
     peer_screen.expect(b"hello peer, from nc\nand a second line\n")
-    peer_keys.type(b"bye\n")
-    nc_screen.expect(b"bye\n")
     nc_keys.end()
+    the_end_has_reached(peer, story)
+    expect_running(story, peer, "nc ended only its sending half",
+                   hint="nc -N shuts down its sending half at the end of its stdin; it "
+                   "still reads: the peer goes on sending")
+    peer_keys.type(b"still typing after nc's end\n")
+    nc_screen.expect(b"still typing after nc's end\n")
+    peer_keys.end()
+    expect_exit(story, nc, 0, timeout=3.0,
+                hint="nc exits when its network input ends: the peer's end of stdin "
+                "must shut down the peer's sending half")
     expect_exit(story, peer, 0, timeout=3.0,
-                hint="nc -N shuts down its sending half at the end of its stdin: "
-                "the peer then exits with 0")
-    expect_exit(story, nc, 0, timeout=3.0)
+                hint="both directions have ended: the peer exits with 0")
     expect_stdout(story, peer, b"hello peer, from nc\nand a second line\n")
 
 
-@points(3)
+@points(2)
 @handout("Interoperating with netcat")
 def test_peer_connects_to_listening_netcat(start, story, netcat_listening):
     """Catches: a peer that nc -l cannot talk to: bytes changed or held, or one that does
@@ -408,10 +568,11 @@ def test_peer_connects_to_listening_netcat(start, story, netcat_listening):
     peer_keys.end()
     nc_screen.expect(b"the end, without LF")
     expect_exit(story, nc, 0, timeout=3.0,
-                hint="nc exits when its network input ends: the peer's end of stdin "
+                hint="nc -l exits when its network input ends: the peer's end of stdin "
                 "must shut down the peer's sending half")
     expect_exit(story, peer, 0, timeout=3.0,
-                hint="nc closed the connection: the peer exits with 0")
+                hint="nc closed the connection after the peer's end of stdin: both "
+                "directions have ended, the peer exits with 0")
 
 
 # -- errors ----------------------------------------------------------------------
