@@ -6,8 +6,14 @@
 #   make grade SUBMISSION=DIR       grade a tree laid out like labs/
 #   make test                       the kit's own tests
 #   make handout                    the student archive (no solutions)
+#   make handout LAB="01 02"        the archive of these labs alone (dist/)
+#   make grade-class CLASS=DIR      grade a class: one folder or archive per student
+#   make gradescope LAB=01          Gradescope's autograder zip for lab 01 (dist/)
+#   make grade PRIVATE=DIR          add an instructor's private tests (also grade-class,
+#                                   gradescope)
 #   make flaky N=20                 grade the reference N times, cores busy; any change?
 #   make bench                      time the grading of every lab (reference and skeleton)
+#   make fuzz SECONDS=300           fuzz the reference's parsers (60 s each unless told)
 #   make slides                     the chapters' slides and notes as HTML (slides-notes/build/)
 #   make slides PDF=1               the same, and a PDF of each deck (needs Debian's chromium)
 
@@ -18,12 +24,18 @@ LAB        ?=
 TEST       ?=
 JOBS       ?= 2
 
+PRIVATE    ?=
+CLASS      ?=
+CLASS_OUT  ?= $(REPORT_DIR)/class
+
 GRADE_ARGS := --submission '$(SUBMISSION)' --report-dir '$(REPORT_DIR)' --jobs $(JOBS) \
-	$(if $(LAB),--lab '$(LAB)') $(if $(TEST),--test '$(TEST)')
+	$(if $(LAB),--lab '$(LAB)') $(if $(TEST),--test '$(TEST)') \
+	$(if $(PRIVATE),--private '$(PRIVATE)')
 
 N          ?= 20
 
-.PHONY: all grade test deps handout flaky bench slides clean format check-format
+.PHONY: all grade test deps handout grade-class gradescope flaky bench slides clean format \
+	check-format
 
 all: grade
 
@@ -37,13 +49,26 @@ test: deps
 	$(PYTHON) -m pytest -c grader/selftest/pytest.ini -n $(JOBS) --dist loadgroup grader/selftest
 
 handout:
-	@grader/make-handout.sh dist
+	@$(PYTHON) grader/handout.py --out dist $(if $(LAB),--lab '$(LAB)')
+
+grade-class: deps
+	@test -n '$(CLASS)' || { echo "usage: make grade-class CLASS=DIR [LAB=01] [PRIVATE=DIR]"; exit 2; }
+	@$(PYTHON) grader/grade_class.py '$(CLASS)' --out '$(CLASS_OUT)' \
+		$(if $(LAB),--lab '$(LAB)') $(if $(PRIVATE),--private '$(PRIVATE)')
+
+gradescope:
+	@$(PYTHON) grader/gradescope.py build --out dist $(if $(LAB),--lab '$(LAB)') \
+		$(if $(PRIVATE),--private '$(PRIVATE)')
 
 flaky: deps
 	@$(PYTHON) grader/flaky.py --runs $(N) --load $(if $(LAB),--lab '$(LAB)')
 
 bench: deps
 	@$(PYTHON) grader/bench.py $(if $(LAB),--lab '$(LAB)')
+
+.PHONY: fuzz
+fuzz:
+	@$(PYTHON) grader/fuzz/run.py $(if $(SECONDS),--seconds '$(SECONDS)') $(if $(LAB),--lab '$(LAB)')
 
 slides: deps
 	@$(PYTHON) slides-notes/build.py $(if $(PDF),--pdf)

@@ -3,6 +3,12 @@
 and memory check, and writes the reports.
 
     grade.py [--submission DIR] [--lab NN]... [--test TEXT] [--report-dir DIR]
+             [--private DIR] [--title TEXT]
+
+--private DIR: an instructor's own tests, outside the kit, laid out like
+grader/labs (DIR/01-sync-echo/test_private.py, ...). They run with the lab's
+tests, add the points they declare, and are hidden from students in
+results.json (Gradescope's "visibility") and report.html.
 
 Exit status: 0 when grading ran to its end (whatever the score), 2 on bad
 usage, 3 when the grader itself failed (a bug to report).
@@ -34,9 +40,15 @@ def parse_args(argv):
     parser.add_argument("--jobs", type=int, default=2, help="tests run in parallel")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
     parser.add_argument("--quiet", action="store_true", help="print only the totals")
+    parser.add_argument("--private", help="a folder of private tests, laid out like "
+                        "grader/labs (DIR/NN-name/test_*.py)")
+    parser.add_argument("--title", default="Grading report",
+                        help="the heading of report.html (a student's name, say)")
     args = parser.parse_args(argv)
     if not os.path.isdir(args.submission):
         parser.error(f"{args.submission}: no such folder")
+    if args.private and not os.path.isdir(args.private):
+        parser.error(f"{args.private}: no such folder")
     return args
 
 
@@ -100,13 +112,18 @@ def run_tests(chosen, scratch, args, notes):
 
     What the student should know about how it ran is added to notes."""
     results_path = os.path.join(scratch, "results.json")
-    argv = [sys.executable, "-m", "pytest", *[lab.tests_dir for lab in chosen],
+    private = [os.path.join(args.private, lab.name) for lab in chosen
+               if args.private and os.path.isdir(os.path.join(args.private, lab.name))]
+    argv = [sys.executable, "-m", "pytest", *[lab.tests_dir for lab in chosen], *private,
             "-p", "gradelib.plugin", f"--scratch={scratch}", f"--results={results_path}",
             f"--basetemp={os.path.join(scratch, 'pytest')}",
             "-p", "no:terminal", "-p", "no:cacheprovider"]
     if args.jobs > 1:
         argv += ["-n", str(args.jobs), "--dist", "loadgroup"]  # tests one by one, but a
         # module marked xdist_group (a memory-check session) stays on one worker
+    if private:  # tests outside grader/: keep grader/pytest.ini as the configuration
+        argv += ["-c", os.path.join(GRADER_DIR, "pytest.ini"), f"--rootdir={GRADER_DIR}"]
+        os.environ[labs.PRIVATE_ENV] = os.path.abspath(args.private)
     if args.test:
         argv += ["-k", args.test]
     if os.path.realpath(args.submission) != os.path.realpath(os.path.join(labs.KIT_DIR,
@@ -174,13 +191,14 @@ def main(argv=None):
               "error, please report it", file=sys.stderr)
         return 3
     if not args.test:
-        for lab, (_, worth, _, _) in reports.lab_totals(entries).items():
+        public = [e for e in entries if not e.hidden]  # private tests add their points
+        for lab, (_, worth, _, _) in reports.lab_totals(public).items():
             if worth != reports.LAB_POINTS:  # a test file that failed to load, or bad points
                 print(f"grade: {lab} is worth {worth} points, not {reports.LAB_POINTS}: "
                       "this is a grader error, please report it", file=sys.stderr)
                 return 3
     entries = reports.build_entries(records) + entries
-    reports.write_all(args.report_dir, entries, notes)
+    reports.write_all(args.report_dir, entries, notes, args.title)
     if args.quiet:
         for lab, (s, m, bs, bm) in reports.lab_totals(
                 [e for e in entries if not e.is_build]).items():
@@ -190,8 +208,10 @@ def main(argv=None):
         print(reports.terminal(entries, records, color=sys.stdout.isatty()))
         for note in notes:
             print(f"note: {note}")
-        print(f"reports: {os.path.relpath(args.report_dir)}/results.json, "
-              f"{os.path.relpath(args.report_dir)}/junit.xml")
+        where = os.path.relpath(args.report_dir)
+        print(f"reports: {where}/results.json, {where}/junit.xml"
+              + (f", {where}/report.html" if os.path.exists(
+                  os.path.join(args.report_dir, "report.html")) else ""))
     errors = [e for e in entries if e.kind == "grader-error"]
     return 3 if errors else 0
 

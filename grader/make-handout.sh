@@ -1,12 +1,12 @@
 #!/bin/sh
-# Builds the student archive: the kit as committed, without solutions/ and
-# without the grader's own tests (its buggy variants are patches of the solutions).
+# Builds the student archive (see grader/handout.py): the kit without solutions/
+# and without the grader's own tests.
+#   make-handout.sh [OUTDIR] [LAB...]     every lab, or only the labs named
 set -eu
 out=${1:-dist}
-top=$(git rev-parse --show-toplevel)
-cd "$top"
-mkdir -p "$out"
-name=socket-lab-kit-student
-git ls-files | grep -v -E '^(solutions/|grader/selftest/)' |
-	tar -czf "$out/$name.tar.gz" --transform "s,^,$name/," -T -
-echo "$out/$name.tar.gz: the kit for students (no solutions)"
+[ $# -gt 0 ] && shift
+here=$(dirname "$0")
+labs=""
+for l in "$@"; do labs="$labs --lab $l"; done
+# shellcheck disable=SC2086
+exec /usr/bin/python3 "$here/handout.py" --out "$out" $labs

@@ -4,11 +4,25 @@ A test keeps a Story: every step it takes (connect, send, expect ...) is
 written down as it happens. When an expectation is not met the story raises
 Failure with the whole account: the steps, what was expected and what came,
 each program's last stderr lines and how it ended, and where to read.
+
+The same account also travels as data (Failure.story, Story.record()): each
+step with its time, the hint, each program's stderr tail. The HTML report
+draws it as a sequence diagram (gradelib/sequence.py); the text stays the one
+students read in the terminal and in results.json.
 """
+
+import time
 
 
 class Failure(Exception):
-    """A check the student's program did not pass (not a grader error)."""
+    """A check the student's program did not pass (not a grader error).
+
+    story: the account as data (Story.record()), or None when the failure
+    was raised without a story."""
+
+    def __init__(self, text, story=None):
+        super().__init__(text)
+        self.story = story
 
 
 def show(data, limit=120):
@@ -39,8 +53,10 @@ class Story:
 
     def __init__(self, read_more=None):
         self.steps = []
+        self.times = []  # seconds since the story began, one per step
         self.programs = []
         self.read_more = read_more
+        self.started = time.monotonic()
 
     def watch(self, program):
         self.programs.append(program)
@@ -48,11 +64,14 @@ class Story:
 
     def step(self, action, outcome="ok"):
         self.steps.append((action, outcome))
+        self.times.append(round(time.monotonic() - self.started, 3))
 
     def fail(self, action, expected, got, hint=None):
         """Records the failed step and raises Failure with the account."""
-        self.steps.append((action, f"FAILED: expected {expected}, got {got}"))
-        raise Failure(self.render(hint))
+        self.step(action, f"FAILED: expected {expected}, got {got}")
+        self.failed_with = (str(expected), str(got))
+        text = self.render(hint)  # first: it waits for a dying program's status
+        raise Failure(text, self.record(hint))
 
     def check(self, ok, action, expected, got, hint=None):
         if ok:
@@ -79,6 +98,19 @@ class Story:
         if self.read_more:
             lines.append(f"read: {self.read_more}")
         return "\n".join(lines)
+
+    def record(self, hint=None):
+        """The account as plain data (JSON-ready): what render() writes as text."""
+        times = self.times + [None] * (len(self.steps) - len(self.times))
+        steps = [{"action": a, "outcome": o, "t": t}
+                 for (a, o), t in zip(self.steps, times)]
+        expected, got = getattr(self, "failed_with", (None, None))
+        if steps and steps[-1]["outcome"] != "ok" and expected is not None:
+            steps[-1].update(expected=expected, got=got)
+        programs = [{"name": p.name, "status": p.status(), "stderr": list(p.stderr_tail())}
+                    for p in self.programs if p.proc is not None]
+        return {"steps": steps, "hint": hint, "programs": programs,
+                "read_more": self.read_more}
 
 
 class QuietStory:

@@ -126,6 +126,24 @@ def find(selector):
     return None
 
 
+PRIVATE_ENV = "SOCKETLAB_PRIVATE_TESTS"  # an instructor's folder of private tests
+
+
+def private_dir():
+    """The folder of private tests grade.py was given (--private), or None. It is
+    laid out like grader/labs: PRIVATE/NN-name/test_*.py."""
+    where = os.environ.get(PRIVATE_ENV)
+    return os.path.realpath(where) if where else None
+
+
+def is_private(path):
+    where = private_dir()
+    return bool(where) and os.path.realpath(str(path)).startswith(where + os.sep)
+
+
 def of_path(path):
-    """The name of the lab a test file belongs to (its folder under grader/labs)."""
+    """The name of the lab a test file belongs to (its folder under grader/labs,
+    or under the folder of private tests)."""
+    if is_private(path):
+        return os.path.relpath(os.path.realpath(str(path)), private_dir()).split(os.sep)[0]
     return os.path.relpath(str(path), LABS_DIR).split(os.sep)[0]

@@ -182,7 +182,7 @@ class Session:
         shown = "\n".join("  " + f for f in findings[:8])
         more = f"\n  ... and {len(findings) - 8} more" if len(findings) > 8 else ""
         body = f"{text}:\n{shown}{more}\n\n" if findings else f"{text}\n\n"
-        raise Failure(f"{body}the session:\n{self.story.render()}")
+        raise Failure(f"{body}the session:\n{self.story.render()}", self.story.record())
 
     def _judged(self, tag, what):
         """The report of tag, once the session has run to its end."""

@@ -78,6 +78,7 @@ class GraderPlugin:
                 ("part", part),
                 ("part_title", lab.part_title(part)),
                 ("rank", (lab.part_rank(part), order)),
+                ("hidden", labs.is_private(item.path)),  # an instructor's private test
             ])
 
     # -- what a failure says ----------------------------------------------
@@ -91,6 +92,8 @@ class GraderPlugin:
         if isinstance(exc, Failure):
             text = str(exc)
             kind = "fail"
+            if exc.story:  # the same account as data, for the HTML report's diagram
+                report.user_properties.append(("story", exc.story))
         elif isinstance(exc, pytest.fail.Exception) and "Timeout" in str(exc):
             text = "the test did not finish in its time bound: " + str(exc).strip()
             kind = "fail"
@@ -111,13 +114,15 @@ class GraderPlugin:
                 lab=props.get("lab", ""), name=_display_name(report.nodeid),
                 points=props.get("points", 0), bonus=props.get("bonus", False),
                 part=props.get("part", ""), part_title=props.get("part_title", ""),
-                rank=tuple(props.get("rank", (0, 0))), nodeid=report.nodeid)
+                rank=tuple(props.get("rank", (0, 0))), nodeid=report.nodeid,
+                hidden=props.get("hidden", False))
         result.duration += report.duration
         ended = None
         if report.failed and result.passed is not False:
             result.passed = False
             result.kind = props.get("kind", "grader-error")
             result.output = str(report.longrepr)
+            result.story = props.get("story")
             ended = "E" if report.when == "setup" else "F"
         elif report.when == "call" and report.passed and result.passed is None:
             result.passed = True

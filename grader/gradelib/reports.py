@@ -1,4 +1,5 @@
-"""Scores and the three reports: the terminal table, results.json, junit.xml.
+"""Scores and the reports: the terminal table, results.json, junit.xml, and
+report.html (gradelib/html_report.py, when Debian's python3-jinja2 is there).
 
 Each takes a list of gradelib.results.Result, one per test, plus one
 zero-point Result per lab for its build (part "build").
@@ -10,7 +11,8 @@ import xml.etree.ElementTree as ET
 
 from .results import Result
 
-LAB_POINTS = 100  # every lab, bonus apart
+LAB_POINTS = 100  # every lab, bonus and private tests apart
+PRIVATE_VISIBILITY = os.environ.get("SOCKETLAB_PRIVATE_VISIBILITY", "hidden")
 
 
 def score(result):
@@ -89,16 +91,22 @@ def _indent(text):
 # -- results.json (Gradescope) ----------------------------------------------
 def gradescope(entries, notes=()):
     """Gradescope's autograder format; bonus tests carry max_score 0 (extra credit).
-    Notes on how the grading ran go to the top-level output."""
+    Notes on how the grading ran go to the top-level output. A private test
+    (Result.hidden) gets Gradescope's "visibility" PRIVATE_VISIBILITY: students
+    do not see it, instructors do.
+    https://gradescope-autograders.readthedocs.io/en/latest/specs/"""
     tests = []
     for e in entries:
-        tests.append({
+        test = {
             "name": f"{e.lab}: {e.name}",
             "score": e.score,
             "max_score": 0 if e.bonus else e.points,
             "status": "passed" if e.passed else "failed",
             "output": e.output,
-        })
+        }
+        if e.hidden:
+            test["visibility"] = PRIVATE_VISIBILITY
+        tests.append(test)
     graded = [e for e in entries if not e.is_build]
     return {
         "output": "\n".join(f"note: {n}" for n in notes),
@@ -134,9 +142,17 @@ def junit(entries):
     return ET.tostring(root, encoding="unicode", xml_declaration=True)
 
 
-def write_all(report_dir, entries, notes=()):
+def write_all(report_dir, entries, notes=(), title="Grading report"):
+    """Writes results.json, junit.xml and report.html; returns the names written."""
     os.makedirs(report_dir, exist_ok=True)
     with open(os.path.join(report_dir, "results.json"), "w") as f:
         json.dump(gradescope(entries, notes), f, indent=1)
     with open(os.path.join(report_dir, "junit.xml"), "w") as f:
         f.write(junit(entries) + "\n")
+    written = ["results.json", "junit.xml"]
+    try:
+        from . import html_report
+    except ImportError:  # python3-jinja2 missing: the other reports are enough
+        return written
+    html_report.write(report_dir, entries, notes, title)
+    return written + ["report.html"]

@@ -18,6 +18,8 @@ class Result:
     output: str = ""         # the failure's account, for the student
     duration: float = 0.0
     nodeid: str = ""
+    story: dict = None       # a failure's account as data (failure.Story.record())
+    hidden: bool = False     # a private test: its output is not shown to the student
 
     @property
     def score(self):
