@@ -25,7 +25,8 @@ import tempfile
 GRADER_DIR = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, GRADER_DIR)
 
-from gradelib import build, criterion, labs, process, reports, results, sandbox  # noqa: E402
+from gradelib import (build, criterion, labs, mistakes, process, reports,  # noqa: E402
+                      results, sandbox)
 
 
 def parse_args(argv):
@@ -198,6 +199,9 @@ def main(argv=None):
                       "this is a grader error, please report it", file=sys.stderr)
                 return 3
     entries = reports.build_entries(records) + entries
+    # The likely mistake, from the whole lab's failures only (not with --test).
+    advice = {} if args.test else {lab.name: mistakes.advice(lab, entries) for lab in chosen}
+    notes += [f"{lab}: {line}" for lab, lines in advice.items() for line in lines]
     reports.write_all(args.report_dir, entries, notes, args.title)
     if args.quiet:
         for lab, (s, m, bs, bm) in reports.lab_totals(
@@ -205,8 +209,8 @@ def main(argv=None):
             print(f"{lab} {s}/{m}" + (f" bonus {bs}/{bm}" if bm else ""))
     else:
         print()
-        print(reports.terminal(entries, records, color=sys.stdout.isatty()))
-        for note in notes:
+        print(reports.terminal(entries, records, color=sys.stdout.isatty(), advice=advice))
+        for note in notes[:len(notes) - sum(map(len, advice.values()))]:
             print(f"note: {note}")
         where = os.path.relpath(args.report_dir)
         print(f"reports: {where}/results.json, {where}/junit.xml"

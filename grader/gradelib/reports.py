@@ -41,8 +41,10 @@ def build_entries(builds):
 
 
 # -- terminal ---------------------------------------------------------------
-def terminal(entries, builds, color=False):
-    """The table a student reads: per lab, each test with its points, then the failures."""
+def terminal(entries, builds, color=False, advice=None):
+    """The table a student reads: per lab, each test with its points, then the failures.
+
+    advice: {lab: lines} said once above that lab's failures (the likely mistake)."""
     green, red, bold, off = ("\033[32m", "\033[31m", "\033[1m", "\033[0m") if color else ("",) * 4
     out = []
     totals = lab_totals([e for e in entries if not e.is_build])
@@ -74,6 +76,10 @@ def terminal(entries, builds, color=False):
     failures = [e for e in entries if not e.passed]
     if failures:
         out.append(f"{bold}What went wrong{off}")
+        for lab, lines in (advice or {}).items():
+            out.extend(f"{bold}{lab}: {line}{off}" for line in lines)
+            if lines:
+                out.append("")
         for e in failures:
             title = f"{e.lab}: {e.name}"
             if e.kind == "grader-error":
