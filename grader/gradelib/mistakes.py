@@ -6,10 +6,13 @@ of tests it fails when it is graded whole. `make fingerprints` records them in
 grader/labs/NN-name/mistakes.json, with a digest of everything they depend
 on; `make test` fails when that digest is no longer the files' (stale).
 
-The measure: Jaccard similarity, |F & S| / |F | S|, of the tests a submission
-fails (F) and a fingerprint (S). A mistake is named when it scores at least
-THRESHOLD; a second one only when it scores within MARGIN of the first. No
-failures, no mistake: a correct program is never told one.
+The measure (see likely): a known mistake fits when at least PRECISION of
+its fingerprint S failed in the submission's failures F; the one that
+explains most of F is named first (ties: the larger Jaccard similarity
+|F & S| / |F | S|), and a second one if it explains most of what is left
+(two mistakes at once). They are named only if together they explain at
+least COVER of F. No failures, no mistake: a correct program is never told
+one.
 """
 
 import glob
@@ -19,8 +22,8 @@ import os
 
 from . import labs
 
-THRESHOLD = 0.6
-MARGIN = 0.1
+PRECISION = 0.8  # of a fingerprint that must have failed for it to fit
+COVER = 0.6      # of the failures the named mistakes must explain
 FILE = "mistakes.json"
 
 
@@ -63,16 +66,39 @@ def similarity(failed, fingerprint):
     return len(failed & fingerprint) / len(union) if union else 0.0
 
 
-def likely(failed, known, threshold=THRESHOLD, margin=MARGIN):
-    """[(mistake, score)]: the best match, and a second one close to it, or []."""
+def likely(failed, known, precision=PRECISION, cover=COVER):
+    """[(mistake, similarity)]: at most two known mistakes that together explain
+    the failures, the one that explains most first; [] when none fits well.
+
+    A mistake is a candidate when most of its fingerprint failed here (at least
+    `precision` of it): a mistake whose tests passed is not this one. The first
+    is the candidate that explains most failures (ties: the closer by Jaccard
+    similarity), the second the one that explains most of the rest. They are
+    named only if together they explain at least `cover` of the failures."""
+    failed = set(failed)
     if not failed:
         return []
-    scored = sorted(((similarity(failed, m["fails"]), m["variant"], m) for m in known
-                     if m["fails"]), key=lambda t: (-t[0], t[1]))
-    if not scored or scored[0][0] < threshold:
+    rest, chosen = set(failed), []
+    for _ in range(2):
+        best = None
+        for m in known:
+            prints = set(m["fails"])
+            if not prints or m in (c for c, _ in chosen):
+                continue
+            if len(prints & failed) / len(prints) < precision or not prints & rest:
+                continue
+            key = (len(prints & rest), similarity(failed, prints), m["variant"])
+            if best is None or key[:2] > best[0][:2]:
+                best = (key, m)
+        if best is None:
+            break
+        chosen.append((best[1], similarity(failed, best[1]["fails"])))
+        rest -= set(best[1]["fails"])
+        if not rest:
+            break
+    if (len(failed) - len(rest)) / len(failed) < cover:
         return []
-    best = scored[0][0]
-    return [(m, s) for s, _, m in scored[:2] if s >= threshold and best - s <= margin]
+    return chosen
 
 
 def advice(lab, results):
@@ -86,6 +112,6 @@ def advice(lab, results):
     for i, (m, score) in enumerate(found):
         where = f" (handout: {m['handout']})" if m.get("handout") else ""
         lead = ("Your failures look like a known mistake: " if i == 0 else
-                "Or, as closely: ")
+                "and another one with it: ")
         lines.append(f"{lead}{m['mistake']}{where}")
     return lines

@@ -46,7 +46,7 @@ def test_fingerprints_are_recorded_and_current(lab):
 @pytest.mark.parametrize("lab", WITH_VARIANTS, ids=[lab.name for lab in WITH_VARIANTS])
 def test_each_recorded_mistake_is_named_for_its_own_failures(lab):
     """Graded whole, a variant fails exactly its fingerprint: it is named first,
-    unless other variants fail exactly the same tests (then they tie)."""
+    unless another variant fails exactly the same tests (then either may be)."""
     known = mistakes.load(lab)
     for m in known:
         if not m["fails"]:
@@ -54,8 +54,6 @@ def test_each_recorded_mistake_is_named_for_its_own_failures(lab):
         same = [o["variant"] for o in known if set(o["fails"]) == set(m["fails"])]
         named = [n["variant"] for n, _ in mistakes.likely(m["fails"], known)]
         assert named and named[0] in same, (m["variant"], named)
-        if len(same) <= 2:
-            assert m["variant"] in named, (m["variant"], named)
 
 
 def _results(lab, failing, passing=()):
@@ -74,13 +72,18 @@ def test_a_correct_program_is_told_no_mistake():
     assert mistakes.likely([], KNOWN) == []
 
 
-def test_the_closest_mistake_comes_first_and_a_close_second_too():
+def test_the_mistake_that_explains_most_comes_first():
     named = [m["variant"] for m, _ in mistakes.likely(["x", "y"], KNOWN)]
-    assert named == ["a"]  # c scores 2/3, more than MARGIN below
+    assert named == ["a"]  # c predicts w too, which passed: c does not fit
     named = [m["variant"] for m, _ in mistakes.likely(["x", "y", "w"], KNOWN)]
-    assert named == ["c"]
+    assert named == ["c"]  # c explains all three, a two
     named = [m["variant"] for m, _ in mistakes.likely(["x", "y", "w", "v"], KNOWN)]
-    assert named == ["c"]  # 3/4 against a's 2/4: no second
+    assert named == ["c"]  # v is unexplained, but 3 of 4 are
+
+
+def test_two_mistakes_at_once_are_both_named():
+    named = [m["variant"] for m, _ in mistakes.likely(["x", "y", "z"], KNOWN)]
+    assert named == ["a", "b"]
 
 
 def test_failures_unlike_every_mistake_name_none():
