@@ -13,6 +13,7 @@
 #                                   gradescope)
 #   make flaky N=20                 grade the reference N times, cores busy; any change?
 #   make bench                      time the grading of every lab (reference and skeleton)
+#   make fingerprints [LAB=NN]      grade every buggy variant whole: the known mistakes' fingerprints
 #   make fuzz SECONDS=300           fuzz the reference's parsers (60 s each unless told)
 #   make slides                     the chapters' slides and notes as HTML (slides-notes/build/)
 #   make slides PDF=1               the same, and a PDF of each deck (needs Debian's chromium)
@@ -34,7 +35,8 @@ GRADE_ARGS := --submission '$(SUBMISSION)' --report-dir '$(REPORT_DIR)' --jobs $
 
 N          ?= 20
 
-.PHONY: all grade test deps handout grade-class gradescope flaky bench slides clean format \
+.PHONY: all grade test deps handout grade-class gradescope flaky bench fingerprints slides \
+	clean format \
 	check-format
 
 all: grade
@@ -62,6 +64,9 @@ gradescope:
 
 flaky: deps
 	@$(PYTHON) grader/flaky.py --runs $(N) --load $(if $(LAB),--lab '$(LAB)')
+
+fingerprints: deps
+	@$(PYTHON) grader/fingerprints.py $(if $(LAB),--lab '$(LAB)')
 
 bench: deps
 	@$(PYTHON) grader/bench.py $(if $(LAB),--lab '$(LAB)')
