@@ -59,7 +59,7 @@ def receive_until_eof(sock, deadline):
 
 
 def unread(sock):
-    """How many received bytes wait in sock, unread (FIONREAD)."""
+    """How many bytes wait unread in sock, or in a pipe (either end) (FIONREAD)."""
     return struct.unpack("i", fcntl.ioctl(sock, termios.FIONREAD, b"\0" * 4))[0]
 
 

@@ -15,10 +15,6 @@ LAB_POINTS = 100  # every lab, bonus and private tests apart
 PRIVATE_VISIBILITY = os.environ.get("SOCKETLAB_PRIVATE_VISIBILITY", "hidden")
 
 
-def score(result):
-    return result.score
-
-
 def lab_totals(entries):
     """{lab: (score, max, bonus_score, bonus_max)} in lab order."""
     totals = {}
