@@ -47,11 +47,19 @@ def test_a_student_who_is_not_root_gets_the_same_grade(lab):
         pytest.skip("needs root, to grade as another user")
     tmp_path = pathlib.Path(tempfile.mkdtemp(prefix="socketlab-nobody-"))
     tmp_path.chmod(0o777)  # nobody's home and report folder
+    # A copy of the kit nobody can read: the checkout may sit in a folder only
+    # root may enter (a CI clone in a mktemp folder, mode 0700).
+    copy = tmp_path / "kit"
+    outputs = shutil.ignore_patterns("bin", "build", "*.o", "*.a", "__pycache__",
+                                     "node_modules", "reports", "dist")
+    for part in ("grader", "labs", "solutions"):
+        shutil.copytree(os.path.join(labs.KIT_DIR, part), copy / part, ignore=outputs)
+    subprocess.run(["chmod", "-R", "a+rX", str(copy)], check=True)
     env = {**os.environ, "HOME": str(tmp_path)}
     env.pop(sandbox.UID_ENV, None)
     argv = ["setpriv", f"--reuid={sandbox.NOBODY}", f"--regid={sandbox.NOBODY}",
-            "--clear-groups", sys.executable, os.path.join(labs.GRADER_DIR, "grade.py"),
-            "--submission", os.path.join(labs.KIT_DIR, "solutions"), "--lab", lab,
+            "--clear-groups", sys.executable, str(copy / "grader" / "grade.py"),
+            "--submission", str(copy / "solutions"), "--lab", lab,
             "--report-dir", str(tmp_path / "reports"), "--quiet"]
     try:
         proc = kit.run_killable(argv, timeout=300, env=env)
