@@ -62,6 +62,11 @@ class Story:
         self.programs.append(program)
         return program
 
+    def unwatch(self, program):
+        """program's end and stderr no longer belong in the account."""
+        if program in self.programs:
+            self.programs.remove(program)
+
     def step(self, action, outcome="ok"):
         self.steps.append((action, outcome))
         self.times.append(round(time.monotonic() - self.started, 3))

@@ -11,6 +11,7 @@
     datagrams   datagrams(label) -> a UDP socket of the grader's (one client)
     lossy_relay lossy_relay(server_address, **rates) -> a seeded lossy UDP relay
     descriptors descriptors(n): lets the grader hold n more sockets
+    storm       storm(server, datagram=False) -> a seeded storm.Storm of bad input
 """
 
 import os
@@ -20,6 +21,7 @@ import pytest
 
 from . import build as build_mod
 from . import faults, labs, netcat as netcat_mod, process, relay, sandbox, starts
+from . import storm as storm_mod
 from .conversation import FakeServer
 from .datagram import Datagrams
 from .failure import Failure, Story
@@ -218,3 +220,23 @@ def descriptors():
             top = want if hard == resource.RLIM_INFINITY else min(want, hard)
             resource.setrlimit(resource.RLIMIT_NOFILE, (top, hard))
     return _raise
+
+
+@pytest.fixture
+def storm(story, request, lab, built):
+    """storm(server, datagram=False, sources=4) -> a storm.Storm against server,
+    seeded from the test's name and the student's answer files (the same code
+    meets the same storm; SOCKETLAB_STORM_SEED replays one). Closed at the end."""
+    opened = []
+
+    def _open(server, **options):
+        seed = storm_mod.seed_for(request.node.name,
+                                  faults.code_digest(built["src"], lab.answer_files))
+        name = request.node.name.removeprefix("test_")
+        s = storm_mod.Storm(story, server, seed, replay=f"make grade LAB={lab.number} "
+                            f"TEST={name}", **options)
+        opened.append(s)
+        return s
+    yield _open
+    for s in opened:
+        s.close()

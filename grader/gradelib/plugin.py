@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from . import faults, fixtures, labs, process, results
+from . import faults, fixtures, labs, process, results, storm
 from .failure import Failure
 
 
@@ -153,8 +153,10 @@ def rerun_command(lab_number, nodeid, text="", submission=""):
     folder, if it is not the kit's labs/)."""
     name = _display_name(nodeid)
     term = name.rstrip("]").split("/")[-1].split("[")[-1]  # unit[suite/x] -> x
-    seed = faults.seed_in(text)
-    prefix = f"{faults.SEED_ENV}={seed} " if seed is not None else ""
+    prefix = ""
+    for kind in (faults, storm):  # a seed the failure shows replays with it
+        seed = kind.seed_in(text)
+        prefix += f"{kind.SEED_ENV}={seed} " if seed is not None else ""
     where = f" SUBMISSION={submission}" if submission else ""
     return f"rerun just this test: {prefix}make grade LAB={lab_number} TEST={term}{where}"
 

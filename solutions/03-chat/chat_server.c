@@ -470,11 +470,12 @@ static void on_client_writable(struct server *s, struct client *c)
 	out_queue_consume(&c->out, (size_t)n);
 	if (c->state != CLOSING || out_queue_len(&c->out) > 0)
 		return;
+	/* The ERROR is out: shut down, then wait for its end, DRAIN_LIMIT bytes
+	   or the deadline (or close now if it has ended already). */
 	if (c->peer_ended || (!c->shut_down && shutdown(c->fd, SHUT_WR) == -1))
 		close_client(s, c);
 	else
-		c->shut_down =
-			true; /* now wait: its end, DRAIN_LIMIT bytes, or the deadline */
+		c->shut_down = true;
 }
 
 /*

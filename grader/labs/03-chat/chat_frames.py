@@ -228,3 +228,56 @@ class Users:
 
     def close(self):
         self.crowd.close()
+
+
+# -- a storm of bad input (gradelib.storm) --------------------------------------
+def _frame(t, payload):
+    return struct.pack(">IB", 1 + len(payload), t) + payload
+
+
+def _some_frame(rng):
+    """One frame a client might send, valid or not (the server decides), and
+    what it is."""
+    kind = rng.randrange(7)
+    if kind == 0:
+        text = rng.randbytes(rng.randint(1, 64)).replace(b"\n", b".")
+        return _frame(SEND, text), f"SEND({len(text)} random bytes)"
+    if kind == 1:
+        return _frame(SEND, bytes(rng.randint(0x20, 0x7E) for _ in range(4096))), \
+            "SEND(4096 bytes)"
+    if kind == 2:
+        text = rng.choice([b"", bytes(4097), b"a\x01b", b"\x7f" * 40])
+        return _frame(SEND, text), f"SEND({_text(text, 12)})"
+    if kind == 3:
+        t = rng.randint(0, 255)
+        return _frame(t, rng.randbytes(rng.randint(0, 40))), f"type 0x{t:02x}"
+    if kind == 4:
+        name = rng.randbytes(rng.randint(0, 40))
+        return _frame(HELLO, name), f"HELLO({_text(name, 12)})"
+    if kind == 5:  # a header whose length is out of bounds, or on the bound
+        length = rng.choice([0, 1, LENGTH_MAX, LENGTH_MAX + 1, 65536, 2**31, 2**32 - 1])
+        return struct.pack(">IB", length, rng.randint(0, 255)) + rng.randbytes(8), \
+            f"a header of length {length}, 9 bytes"
+    t = rng.choice([WELCOME, MSG, JOIN, LEAVE, ERROR])
+    return _frame(t, rng.randbytes(4)), f"{NAMES[t]} (a server's type)"
+
+
+def storm_shot(rng):
+    """A gradelib.storm.Shot for lab 03: random bytes, a HELLO with a name of
+    any length and any bytes, or a session (a valid HELLO, then frames valid
+    and not), often with a few bytes changed; cut anywhere, ended any way."""
+    from gradelib import storm
+    kind = rng.randrange(5)
+    if kind == 0:
+        data, note = storm.noise(rng, 1, 64), "random bytes"
+    elif kind == 1:
+        size = rng.choice([0, 33, rng.randint(34, 300), rng.randint(300, LENGTH_MAX - 1)])
+        data, note = _frame(HELLO, rng.randbytes(size)), f"HELLO with a name of {size} bytes"
+    else:
+        name = b"s%d" % rng.randrange(10**6)
+        made = [_some_frame(rng) for _ in range(rng.randint(1, 4))]
+        data = _frame(HELLO, name) + b"".join(f for f, _ in made)
+        note = ", ".join([f"HELLO({name.decode()})", *(what for _, what in made)])
+        if kind == 4:
+            data, note = storm.mutate(rng, data), note + "; then bytes changed"
+    return storm.Shot(storm.cut(rng, data), end=storm.any_end(rng), note=note)

@@ -4,10 +4,7 @@ server of the grader's that speaks the chat's frames.
 Each test names, in its docstring, the mistake it is there to catch.
 """
 
-import fcntl
 import socket
-import struct
-import termios
 import threading
 import time
 
@@ -192,11 +189,6 @@ def _wait_for_stdout(story, client, wanted, hint, timeout=DEFAULT_WAIT):
     story.fail(action, repr(wanted), f"not there after {timeout:.1f} s", hint)
 
 
-def _unread(f):
-    """The bytes waiting to be read in a socket or a pipe (either end)."""
-    return struct.unpack("i", fcntl.ioctl(f, termios.FIONREAD, b"\0" * 4))[0]
-
-
 def _wait_until_sending_stalls(sock, client, quiet=0.3, timeout=10.0):
     """Waits until the bytes waiting in sock (unread) and, when the client's stdin
     is a pipe, those waiting in that pipe stay the same for `quiet` seconds: the
@@ -205,7 +197,7 @@ def _wait_until_sending_stalls(sock, client, quiet=0.3, timeout=10.0):
     pipe = client.proc.stdin
     last, since, deadline = None, time.monotonic(), time.monotonic() + timeout
     while time.monotonic() < deadline:
-        state = (_unread(sock), None if pipe is None or pipe.closed else _unread(pipe))
+        state = (bulk.unread(sock), None if pipe is None or pipe.closed else bulk.unread(pipe))
         now = time.monotonic()
         if state != last:
             last, since = state, now

@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from chat_frames import (CODEC, ERROR, JOIN, MSG, WELCOME_FRAME, Users, connect, error,
+from chat_frames import (CODEC, ERROR, JOIN, LEAVE, MSG, WELCOME_FRAME, Users, connect,
+                         error, storm_shot,
                          hello, join, leave, msg, send)
 from gradelib import checks
 from gradelib.conversation import DEFAULT_WAIT, Conversation
@@ -232,7 +233,7 @@ BAD_FRAMES = [
 ]
 
 
-@points(3)
+@points(2)
 @handout("Protocol errors")
 def test_bad_frames_get_error_leave_and_close(room, chat_server, story):
     """Catches: a bad frame ignored or handled, no LEAVE for the others, or the
@@ -369,7 +370,7 @@ def test_frames_before_the_close_are_handled_first(room, chat_server, story):
     alice.expect_frame(leave(b"bob"))
 
 
-@points(3)
+@points(2)
 @handout("Messages")
 def test_two_hundred_clients_each_receive_every_message(room, chat_server, story):
     """Catches: a limit on clients below 200, clients served one at a time, or a
@@ -476,3 +477,42 @@ def test_server_survives_a_client_that_vanishes_mid_frame(room, chat_server, sto
     alice.expect_frame(leave(b"x"))
     alice.send_frame(send(b"ok"))
     alice.expect_frame(msg(b"alice", b"ok"))
+
+
+@points(2)
+@handout("A storm of bad input")
+def test_storm_of_bad_input_neither_kills_nor_stalls_the_server(chat_server, storm, start):
+    """Catches: a server that trusts a length, a name or a type from the wire
+    somewhere no other test looks (it crashes on one byte pattern), that dies
+    when a client resets or vanishes, or that waits for one client's missing
+    bytes while the others are ready."""
+    s = storm(chat_server, restart=lambda: start("chat-server", "0", ready=True))
+    s.run(storm_shot, _good_user, rounds=30, per_round=5)
+
+
+def _good_user(server, story):
+    """Joins "good" (steps written into story) and returns its probe: one SEND,
+    and its own MSG back, other users' events skipped."""
+    good = connect(server.address, story, "good")
+    good.send_frame(hello(b"good"))
+    good.expect_frame(WELCOME_FRAME, hint="the first user gets WELCOME at once")
+
+    def probe(r):
+        token = b"still here %d" % r
+        good.send_frame(send(token))
+        mine = msg(b"good", token)
+        action = f"good: expect {CODEC.describe(mine)} (other users' events skipped)"
+        deadline = time.monotonic() + DEFAULT_WAIT
+        while True:
+            frame, raw, instead = good.next_frame(max(0.0, deadline - time.monotonic()))
+            if instead is not None:
+                story.fail(action, CODEC.describe(mine), instead)
+            if frame == mine:
+                story.step(action)
+                return
+            if frame.type not in (MSG, JOIN, LEAVE):
+                story.fail(action, CODEC.describe(mine),
+                           f"{CODEC.describe(frame)}  {raw.hex(' ')[:96]}",
+                           hint="a joined user that keeps to the protocol gets only "
+                           "MSG, JOIN and LEAVE, whatever the others send")
+    return probe

@@ -7,7 +7,10 @@ server sees it.
 
 import pytest
 
-from gradelib.failure import QuietStory
+import rpc_storm
+from gradelib.datagram import Datagrams
+from gradelib.failure import QuietStory, show
+from gradelib.process import format_address
 
 points = pytest.mark.points
 handout = pytest.mark.handout
@@ -23,7 +26,7 @@ def ask(client, server, request, reply, hint=None):
     client.expect(reply, source=server.address, hint=hint)
 
 
-@points(2)
+@points(1)
 @handout("The protocol")
 def test_echo_gives_the_text_back(server, sockets):
     """Catches: ECHO's text cut at a space, or `ECHO` without text not answered `SEQ `."""
@@ -34,7 +37,7 @@ def test_echo_gives_the_text_back(server, sockets):
     ask(c, server, b"10 ECHO  two  spaces ", b"10  two  spaces ")
 
 
-@points(2)
+@points(1)
 @handout("The protocol")
 def test_incr_and_get_keep_the_clients_total(server, sockets):
     """Catches: INCR not returning the new total, GET not returning it, a total
@@ -244,3 +247,40 @@ def _ask_all(clients, server, story):
     for c in clients:
         ask(c, server, b"1 INCR 1", b"1 1")
     story.step(f"{len(clients)} more clients: each sent `1 INCR 1` and got `1 1`")
+
+
+@points(2)
+@handout("A storm of bad input")
+def test_storm_of_bad_input_neither_kills_nor_confuses_the_server(server, storm, start):
+    """Catches: a parser that reads past a datagram or trusts a length or a
+    number somewhere no other test looks (a crash on one byte pattern), a
+    server that stops on an odd datagram, or one whose bad datagrams from other
+    addresses reach a good client's total."""
+    s = storm(server, datagram=True, restart=lambda: start("udp-server", "0", ready=True))
+    s.run(rpc_storm.storm_shot, _good_client, rounds=30, per_round=6)
+
+
+def _good_client(server, story):
+    """A client of its own (story quiet unless it fails); its probe sends
+    `SEQ INCR 1`, sent again twice after 1 s without a reply, and expects the
+    total to count its own INCRs only."""
+    good = Datagrams(story, "good client")
+
+    def probe(r):
+        seq = r + 1
+        request, reply = b"%d INCR 1" % seq, b"%d %d" % (seq, seq)
+        for attempt in range(3):
+            good.send(request, to=server.address, note=f" (attempt {attempt + 1})")
+            got = good.receive(1.0, sender=server)
+            while got is not None and got[0].split(b" ")[0] != b"%d" % seq:
+                got = good.receive(1.0, sender=server)  # late, to an earlier attempt
+            if got is not None:
+                break
+        action = f"good client: expect {show(reply)} from {format_address(server.address)}"
+        if got is None:
+            story.fail(action, show(reply), "no reply to 3 attempts, 1 s apart")
+        story.check(got == (reply, tuple(server.address)), action, show(reply),
+                    f"{show(got[0])} from {format_address(got[1])}",
+                    hint="a client is its address and port: no datagram from another "
+                    "address may touch its total")
+    return probe

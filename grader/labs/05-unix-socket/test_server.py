@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+import unix_storm
 from gradelib import checks
 from gradelib.conversation import Conversation
 from gradelib.failure import show
@@ -34,7 +35,7 @@ def _mode_of(story, path):
 
 
 # -- the socket file ----------------------------------------------------------
-@points(4)
+@points(3)
 @handout("Permissions and umask")
 def test_listening_line_and_socket_mode_0600(server, sock_path, connect, story):
     """Catches: no `listening on PATH` line, a socket file left with the umask's
@@ -241,7 +242,7 @@ def test_requests_in_one_write_or_split(connect):
     c.expect_silence(0.2)
 
 
-@points(4)
+@points(3)
 @handout("One loop, many clients")
 def test_sixteen_clients_at_once(connect, story):
     """Catches: an iterative server (the second client waits for the first to
@@ -447,3 +448,28 @@ def test_received_descriptors_are_closed(connect, story):
         os.close(r)
         if w != -1:
             os.close(w)
+
+
+@points(2)
+@handout("A storm of bad input")
+def test_storm_of_bad_input_neither_kills_nor_stalls_the_server(server, storm, start,
+                                                                 workdir):
+    """Catches: a server that trusts a line's length or bytes somewhere no other
+    test looks (a crash on one byte pattern), that dies of SIGPIPE or a reset
+    when a client leaves with replies unread, or that waits for one client's
+    missing bytes while the others are ready."""
+    fresh = iter(range(1, 100))
+    s = storm(server, restart=lambda: start(
+        "unix-server", os.path.join(str(workdir), f"r{next(fresh)}.sock"), ready=True))
+    s.run(unix_storm.storm_shot, _good_client, rounds=30, per_round=5)
+
+
+def _good_client(server, story):
+    """A client that keeps to the protocol (story quiet unless it fails); its
+    probe is one ECHO and its reply."""
+    good = Conversation.connect(server.address, story, "good client")
+
+    def probe(r):
+        good.send(b"ECHO still here %d\n" % r)
+        good.expect_line(b"still here %d\n" % r)
+    return probe
