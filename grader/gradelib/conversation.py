@@ -24,6 +24,33 @@ from .process import format_address
 DEFAULT_WAIT = 3.0
 
 
+def connect_stream(address, timeout):
+    """A stream socket connected to address ((host, port) or an AF_UNIX path),
+    with `timeout` on its later calls; raises OSError after timeout.
+
+    As a blocking connect(2) does, a full queue of connections waiting for
+    accept(2) is waited out: on AF_UNIX a socket with a time-out gets EAGAIN
+    at once (a server with a short backlog that accepts a moment later is
+    correct), and TCP sends its SYN again by itself."""
+    deadline = time.monotonic() + timeout
+    while True:
+        sock = socket.socket(family_of(address), socket.SOCK_STREAM)
+        sock.settimeout(max(0.01, deadline - time.monotonic()))
+        try:
+            sock.connect(address)
+        except BlockingIOError:
+            sock.close()
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
+            continue
+        except OSError:
+            sock.close()
+            raise
+        sock.settimeout(timeout)
+        return sock
+
+
 def family_of(address):
     """AF_UNIX for a path, AF_INET6 or AF_INET for (host, port) with a numeric host."""
     if isinstance(address, str):
@@ -46,16 +73,16 @@ class Conversation:
     @classmethod
     def connect(cls, address, story, label="client", codec=None, timeout=DEFAULT_WAIT):
         """Connects to address ((host, port), or an AF_UNIX path)."""
-        family = family_of(address)
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.settimeout(timeout)
         action = f"{label}: connect {fmt(address)}"
         try:
-            sock.connect(address)
+            sock = connect_stream(address, timeout)
         except OSError as e:
-            sock.close()
-            story.fail(action, "the connection to be accepted", f"{e.strerror or e}")
-        if family != socket.AF_UNIX:
+            why = e.strerror or str(e) or "no answer"
+            if isinstance(e, (BlockingIOError, socket.timeout)):
+                why += (f" for {timeout:.1f} s: the server's queue of connections "
+                        "waiting for accept(2) stayed full")
+            story.fail(action, "the connection to be accepted", why)
+        if sock.family != socket.AF_UNIX:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         story.step(action)
         return cls(sock, story, label, codec)

@@ -39,7 +39,7 @@ import time
 import zlib
 from dataclasses import dataclass
 
-from .conversation import family_of
+from .conversation import connect_stream, family_of
 from .failure import Failure, QuietStory, Story, show
 from .process import format_address
 
@@ -319,12 +319,9 @@ class Storm:
             s.sendto(shot.pieces[0], address)
 
     def _send_stream(self, shot, address):
-        s = socket.socket(family_of(address), socket.SOCK_STREAM)
-        s.settimeout(CONNECT_WAIT)
         try:
-            s.connect(address)
+            s = connect_stream(address, CONNECT_WAIT)
         except OSError as e:
-            s.close()
             if address != self.server.address:
                 raise Failure(f"connect: {e.strerror or e}") from None  # narrowing
             if not self.server.alive():
@@ -332,8 +329,8 @@ class Storm:
             self.tell_recent()
             why = e.strerror or str(e) or "no answer"
             if isinstance(e, socket.timeout) or e.errno in (errno.EAGAIN, errno.ETIMEDOUT):
-                why += (": the server's queue of connections waiting for accept(2) is "
-                        "full, so it has stopped accepting")
+                why += (f": the server's queue of connections waiting for accept(2) "
+                        f"stayed full for {CONNECT_WAIT:.0f} s, so it has stopped accepting")
             self.story.fail(f"{self.label}: connect to {format_address(address)} "
                             f"for shot {self.shots}", "the connection to be "
                             "accepted", why, HINT)

@@ -231,6 +231,38 @@ class _Tlv(frames.Codec):
         return f"T{frame[0]}({frame[1].decode(errors='replace')})"
 
 
+def test_connect_waits_out_a_full_accept_queue_as_a_blocking_connect_does(tmp_path):
+    """AF_UNIX refuses a connect with a time-out at once (EAGAIN) while the accept
+    queue is full; a server with a short backlog that accepts a moment later is
+    correct, so the grader's clients wait, and fail only when it stays full."""
+    path = str(tmp_path / "short.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(0)
+    accepted = []
+
+    def accept_late():
+        time.sleep(0.3)
+        for _ in range(4):
+            accepted.append(listener.accept()[0])
+    t = threading.Thread(target=accept_late)
+    t.start()
+    story = Story()
+    try:
+        clients = [Conversation.connect(path, story, f"c{i}") for i in range(4)]
+    finally:
+        t.join(5)
+    assert len(clients) == 4 and len(accepted) == 4
+    with pytest.raises(Failure, match="queue of connections waiting for accept.2. "
+                       "stayed full"):
+        for i in range(16):  # nobody accepts now: the queue fills
+            clients.append(Conversation.connect(path, story, f"extra {i}", timeout=0.3))
+    for sock in [*accepted, listener]:
+        sock.close()
+    for c in clients:
+        c.close()
+
+
 def test_frames_are_sent_expected_and_shown_decoded_with_their_bytes():
     story = Story()
     with FakeServer(story, codec=_Tlv()) as fake:
