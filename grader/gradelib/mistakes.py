@@ -12,7 +12,9 @@ explains most of F is named first (ties: the larger Jaccard similarity
 |F & S| / |F | S|), and a second one if it explains most of what is left
 (two mistakes at once). They are named only if together they explain at
 least COVER of F. No failures, no mistake: a correct program is never told
-one.
+one. When a single test failed and at least BROAD known mistakes fail it (a
+memory check, the storm of bad input), the report says that the mistake it
+names is one possibility among those.
 """
 
 import glob
@@ -25,6 +27,7 @@ from . import labs
 PRECISION = 0.8  # of a fingerprint that must have failed for it to fit
 COVER = 0.6      # of the failures the named mistakes must explain
 FILE = "mistakes.json"
+BROAD = 3        # known mistakes failing one test that make it weak evidence alone
 
 
 def variants_dir(lab):
@@ -114,4 +117,10 @@ def advice(lab, results):
         lead = ("Your failures look like a known mistake: " if i == 0 else
                 "and another one with it: ")
         lines.append(f"{lead}{m['mistake']}{where}")
+    if len(failed) == 1:
+        others = sum(1 for m in load(lab) if failed[0] in m["fails"])
+        if others >= BROAD:
+            lines.append(f"(Only one test failed, and {others} of the known mistakes "
+                         "fail it: this is one possibility among them; the test's "
+                         "story below shows what happened.)")
     return lines

@@ -99,3 +99,17 @@ def test_advice_says_the_mistake_and_its_section(monkeypatch):
     assert lines == ["Your failures look like a known mistake: forgets the LF "
                      "(handout: Lines)"]
     assert mistakes.advice(Lab, _results("01-x", [], ["x", "y", "z"])) == []
+
+
+def test_advice_hedges_a_single_failure_that_many_mistakes_share(monkeypatch):
+    class Lab:
+        name = "01-x"
+    known = KNOWN + [{"variant": f"v{i}", "mistake": f"mistake {i}", "handout": None,
+                      "fails": ["z", f"other{i}"]} for i in range(mistakes.BROAD)]
+    monkeypatch.setattr(mistakes, "load", lambda lab: known)
+    lines = mistakes.advice(Lab, _results("01-x", ["z"], ["x", "y"]))
+    assert lines[0] == "Your failures look like a known mistake: never closes"
+    assert lines[1].startswith(f"(Only one test failed, and {mistakes.BROAD + 1} of the "
+                               "known mistakes fail it")
+    monkeypatch.setattr(mistakes, "load", lambda lab: KNOWN)
+    assert len(mistakes.advice(Lab, _results("01-x", ["z"], ["x", "y"]))) == 1

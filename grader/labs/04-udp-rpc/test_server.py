@@ -278,7 +278,10 @@ def _good_client(server, story):
                 break
         action = f"good client: expect {show(reply)} from {format_address(server.address)}"
         if got is None:
-            story.fail(action, show(reply), "no reply to 3 attempts, 1 s apart")
+            story.fail(action, show(reply), "no reply to 3 attempts, 1 s apart",
+                       hint="a client is its address and port: if a datagram from "
+                       "another port counted as this client's, this client's SEQ looks "
+                       "old and is dropped; a server that died or hangs never answers")
         story.check(got == (reply, tuple(server.address)), action, show(reply),
                     f"{show(got[0])} from {format_address(got[1])}",
                     hint="a client is its address and port: no datagram from another "
