@@ -263,6 +263,7 @@ class Storm:
         """What shot alone does to a fresh server: None, or what went wrong."""
         server = self.restart()
         scratch = Story()
+        # the storm's own connections and sockets wait aside; these are the search's
         kept, sockets = self.kept, self.sockets
         self.kept = []
         self.sockets = _datagram_sockets(server.address, len(sockets)) if sockets else []
@@ -377,12 +378,6 @@ class Storm:
             with contextlib.suppress(OSError):
                 while s.recv(65536):
                     pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 def _datagram_sockets(address, n):

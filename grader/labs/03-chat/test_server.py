@@ -12,7 +12,7 @@ import pytest
 from chat_frames import (CODEC, ERROR, JOIN, LEAVE, MSG, WELCOME_FRAME, Users, connect,
                          error, storm_shot,
                          hello, join, leave, msg, send)
-from gradelib import checks
+from gradelib import checks, frames
 from gradelib.conversation import DEFAULT_WAIT, Conversation
 
 points = pytest.mark.points
@@ -512,7 +512,7 @@ def _good_user(server, story):
                 return
             if frame.type not in (MSG, JOIN, LEAVE):
                 story.fail(action, CODEC.describe(mine),
-                           f"{CODEC.describe(frame)}  {raw.hex(' ')[:96]}",
+                           f"{CODEC.describe(frame)}  {frames.hex_of(raw)}",
                            hint="a joined user that keeps to the protocol gets only "
                            "MSG, JOIN and LEAVE, whatever the others send")
     return probe
